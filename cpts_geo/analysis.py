@@ -1,0 +1,266 @@
+"""One call from a registry to every analysis result: territories, conflicts, gaps, coverage.
+
+:func:`analyse` wires :mod:`~cpts_geo.territories`, :mod:`~cpts_geo.overlaps` and
+:mod:`~cpts_geo.coverage` together for a registry, nationally or for one région; the command line
+and the atlas read its :class:`Analysis`. :func:`summary` gives the ``coverage --json`` object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .coverage import coverage_table, zones_blanches
+from .errors import CptsGeoError
+from .overlaps import conflict_units, conflicts, shared_communes
+from .registry import membership
+from .stages import STAGES, THRESHOLDS
+from .territories import Territories, dissolve
+
+if TYPE_CHECKING:
+    from .reference import Reference
+    from .registry import Registry
+
+__all__ = ["Analysis", "analyse", "summary"]
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Everything the tool answers about a registry, for France or one région.
+
+    Attributes
+    ----------
+    region
+        The région code analysed, or ``None`` for France.
+    members
+        One row per (CPTS, finest unit) within scope (CPTS touching the région, whole).
+    territories
+        Territories of the CPTS in scope (whole, even where they cross the région's border).
+    conflits
+        Conflicts per pair of CPTS (units in scope).
+    conflict_units
+        Units in conflict with the CPTS claiming them.
+    partages
+        Communes declared shared below commune level.
+    zones_blanches
+        Contiguous gaps in scope.
+    couverture
+        ``france`` / ``region`` / ``departement`` → coverage table.
+    """
+
+    reference: Reference
+    registry: Registry
+    region: str | None
+    members: pd.DataFrame
+    territories: Territories
+    conflits: pd.DataFrame
+    conflict_units: pd.DataFrame
+    partages: pd.DataFrame
+    zones_blanches: pd.DataFrame
+    couverture: dict[str, pd.DataFrame]
+
+    @property
+    def scope(self) -> pd.Index:
+        """Finest unit codes analysed."""
+        finest = self.reference.finest
+        if self.region is None:
+            return finest.index
+        return finest.index[finest["region"] == self.region]
+
+
+def analyse(registry: Registry, reference: Reference, *, region: str | None = None,
+            geometry: bool = True) -> Analysis:
+    """Analyse a registry: territories, conflicts, shared communes, zones blanches, coverage.
+
+    Parameters
+    ----------
+    registry
+        The CPTS registry.
+    reference
+        The reference data.
+    region
+        A région code (``93`` for PACA) to restrict the analysis to, or ``None`` for France.
+    geometry
+        Compute polygons (territories, areas, zones blanches). Without it, zones blanches are
+        not grouped (one per unit) and areas are left out.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    CptsGeoError
+        When ``region`` is not a région code.
+
+    Examples
+    --------
+    >>> a = analyse(read_any(None, ref), ref, region="93")  # doctest: +SKIP
+    >>> a.conflits.empty, len(a.partages)  # doctest: +SKIP
+    (True, 2)
+    """
+    finest = reference.finest
+    if region is not None:
+        region = str(region).strip().zfill(2)
+        if region not in set(finest["region"]):
+            known = ", ".join(f"{c} ({reference.region_name(c)})"
+                              for c in sorted(set(finest["region"])))
+            raise CptsGeoError(f"--region {region!r} is not a région code; use one of: {known}")
+    all_members = membership(registry, reference)
+    if region is None:
+        members = all_members
+        scope = None
+    else:
+        scope = finest.index[finest["region"] == region]
+        in_region = all_members.loc[all_members["region"] == region, "cpts_id"].unique()
+        members = all_members[all_members["cpts_id"].isin(in_region)]
+    cpts = registry.cpts
+    territories = dissolve(members, cpts.loc[members["cpts_id"].unique()], reference,
+                           geometry=geometry)
+    scoped = members if scope is None else members[members["code"].isin(scope)]
+    names = cpts["cpts_nom"]
+    conf = conflicts(scoped, reference, names)
+    conf_units = conflict_units(scoped, reference)
+    shares = shared_communes(scoped, reference)
+    if geometry:
+        zb = zones_blanches(members, reference, scope=scope)
+    else:
+        zb = _ungrouped_gaps(members, reference, scope)
+    levels = {lvl: coverage_table(members, reference, level=lvl, scope=scope)  # type: ignore[arg-type]
+              for lvl in ("france", "region", "departement")}
+    return Analysis(reference, registry, region, members, territories, conf, conf_units, shares,
+                    zb, levels)
+
+
+def _ungrouped_gaps(members: pd.DataFrame, reference: Reference,
+                    scope: pd.Index | None) -> pd.DataFrame:
+    from .coverage import gap_codes
+
+    gaps = gap_codes(members, reference, scope)
+    u = reference.units.loc[gaps]
+    return pd.DataFrame({
+        "zone_blanche": [f"ZB-{i:03d}" for i in range(1, len(u) + 1)],
+        "codes": [[c] for c in u.index], "communes": [[n] for n in u["nom"]],
+        "n_unites": 1, "population": u["population"].to_numpy(),
+        "superficie_km2": float("nan"), "region": u["region"].to_numpy(),
+        "departements": u["departement"].to_numpy(), "zone": u["zone"].to_numpy()})
+
+
+def summary(analysis: Analysis) -> dict[str, Any]:
+    """The ``coverage --json`` object of an analysis.
+
+    Keys: ``perimetre``, ``population_totale``, ``population_couverte``, ``taux_couverture``
+    (percent, every stage, 2 decimals), ``par_stade`` (the three figures at each stage
+    threshold, and the number of CPTS at each stage), ``zones_blanches`` (``codes``,
+    ``population``...), ``conflits`` (``cpts_a``, ``cpts_b``, ``codes``, ``population``...)
+    and ``partages`` (``code``, ``cpts``).
+
+    Examples
+    --------
+    >>> summary(analyse(read_any(None, ref), ref, region="93"))["taux_couverture"]  # doctest: +SKIP
+    97.86
+    """
+    row = analysis.couverture["france"].iloc[0]
+    reference = analysis.reference
+    par_stade: dict[str, Any] = {}
+    for name in THRESHOLDS:
+        par_stade[name] = {
+            "population_totale": int(row["population_totale"]),
+            "population_couverte": int(row[f"population_couverte_{name}"]),
+            "taux_couverture": float(row[f"taux_{name}"]),
+        }
+    cpts_in_scope = analysis.territories.table
+    return {
+        "perimetre": ("France" if analysis.region is None
+                      else f"{analysis.region} {reference.region_name(analysis.region)}"),
+        "region": analysis.region,
+        "registre": analysis.registry.source,
+        "n_cpts": len(cpts_in_scope),
+        "n_cpts_par_stade": {s: int((cpts_in_scope["stade"] == s).sum()) for s in STAGES},
+        "population_totale": int(row["population_totale"]),
+        "population_couverte": int(row["population_couverte_tous_stades"]),
+        "taux_couverture": float(row["taux_tous_stades"]),
+        "par_stade": par_stade,
+        "zones_blanches": [
+            {"zone_blanche": r.zone_blanche, "codes": list(r.codes), "communes": list(r.communes),
+             "population": int(r.population),
+             "superficie_km2": None if pd.isna(r.superficie_km2) else float(r.superficie_km2)}
+            for r in analysis.zones_blanches.itertuples(index=False)
+        ],
+        "conflits": [
+            {"cpts_a": r.cpts_a, "nom_a": r.nom_a, "cpts_b": r.cpts_b, "nom_b": r.nom_b,
+             "codes": list(r.codes), "communes": list(r.communes),
+             "population": int(r.population)}
+            for r in analysis.conflits.itertuples(index=False)
+        ],
+        "partages": [
+            {"code": r.code, "nom": r.nom, "cpts": list(r.cpts)}
+            for r in analysis.partages.itertuples(index=False)
+        ],
+        "avertissements": list(analysis.registry.warnings),
+    }
+
+
+def for_region(analysis: Analysis, region: str) -> Analysis:
+    """Slice a national analysis to one région without recomputing it.
+
+    Territories of the CPTS touching the région are kept whole; conflicts, shared communes and
+    zones blanches are cut to the région's units; coverage tables to its rows. The result is the
+    same as ``analyse(registry, reference, region=region)``, faster when many régions are needed.
+
+    Examples
+    --------
+    >>> nat = analyse(reg, ref)  # doctest: +SKIP
+    >>> for_region(nat, "93").couverture["france"]["taux_tous_stades"].iloc[0]  # doctest: +SKIP
+    98.06
+    """
+    reference = analysis.reference
+    units = reference.finest
+    scope = units.index[units["region"] == region]
+    members = analysis.members
+    ids = members.loc[members["code"].isin(scope), "cpts_id"].unique()
+    members = members[members["cpts_id"].isin(ids)]
+    t = analysis.territories
+    table = t.table.loc[t.table.index.isin(ids)]
+    geoms = {z: g[g.index.isin(ids)] for z, g in t.geometry.items()}
+    in_scope = set(scope)
+
+    def cut_units(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["code"].isin(in_scope)].reset_index(drop=True)
+
+    conf = analysis.conflits
+    if not conf.empty:
+        conf = conf[[any(c in in_scope for c in codes) for codes in conf["codes"]]]
+        conf = conf.reset_index(drop=True)
+    rows = []
+    for r in analysis.zones_blanches.itertuples(index=False):
+        codes = [c for c in r.codes if c in in_scope]
+        if not codes:
+            continue
+        u = reference.units.loc[codes]
+        rows.append({**r._asdict(), "codes": codes, "communes": list(u["nom"]),
+                     "n_unites": len(codes), "population": int(u["population"].sum()),
+                     "region": region,
+                     "superficie_km2": round(float(
+                         _areas(reference).reindex(codes).sum(min_count=1)), 2),
+                     "departements": ";".join(sorted(set(u["departement"])))})
+    zb = pd.DataFrame(rows, columns=analysis.zones_blanches.columns)
+    couverture = {
+        "france": coverage_table(members, reference, level="france", scope=scope),
+        "region": analysis.couverture["region"].loc[[region]],
+        "departement": coverage_table(members, reference, level="departement", scope=scope),
+    }
+    return Analysis(reference, analysis.registry, region, members, Territories(table, geoms),
+                    conf, cut_units(analysis.conflict_units), cut_units(analysis.partages), zb,
+                    couverture)
+
+
+def _areas(reference: Reference) -> pd.Series:
+    from .topology import unit_areas
+
+    return unit_areas(reference)
+
+
+__all__ += ["for_region"]

@@ -1,0 +1,211 @@
+"""Read the unit polygons once, clean them as a coverage, and cache the result on disk.
+
+Commune polygons simplified for display leave small gaps and overlaps along shared edges, and the
+arrondissements municipaux were simplified apart from their city. Both are fixed here, once:
+arrondissements are fitted to their city's outline, then each zone is cleaned as a coverage
+(shapely ``coverage_clean``), so that any union of units is free of slivers and pinholes and
+``coverage_union`` can be used. The cleaned layer is written to the cache directory
+(``CPTS_GEO_CACHE``, else ``~/.cache/cpts_geo``) keyed by the SHA-256 of the input files, and
+read back in a fraction of a second on later runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .codes import ARRONDISSEMENTS
+from .errors import CptsGeoError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from .reference import Reference
+
+__all__ = ["cache_directory", "load_zone_geometry"]
+
+_FORMAT = "v1"
+_CODE_COLUMNS = ("code_commune", "code", "insee_com", "code_insee", "insee", "codgeo")
+_ZONE_LAYER = re.compile(r"^(metro|dom(97[1-6]))_")
+
+
+def cache_directory() -> Path:
+    """Where cleaned geometry is cached: ``CPTS_GEO_CACHE`` or ``~/.cache/cpts_geo``.
+
+    Examples
+    --------
+    >>> cache_directory().name in {"cpts_geo", os.environ.get("CPTS_GEO_CACHE", "x")[-8:]}
+    True
+    """
+    env = os.environ.get("CPTS_GEO_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    return Path(base) / "cpts_geo"
+
+
+def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
+    """Cleaned polygons of the finest units of ``zone`` in the zone's CRS, indexed by code.
+
+    Parameters
+    ----------
+    ref
+        The loaded reference data.
+    zone
+        ``metro`` or ``971`` ... ``976``.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One (multi)polygon per finest unit that has a polygon. When arrondissement polygons
+        are missing, the three cities appear under their commune code instead.
+
+    Examples
+    --------
+    >>> from cpts_geo import load_reference
+    >>> geoms = load_zone_geometry(load_reference(), "974")  # doctest: +SKIP
+    >>> len(geoms), geoms.crs.to_epsg()  # doctest: +SKIP
+    (24, 2975)
+    """
+    import geopandas as gpd
+
+    from .reference import ZONE_CRS
+
+    path = cache_directory() / f"units-{_FORMAT}-{ref.checksum()[:20]}-{zone}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                codes = npz["codes"].astype(object)
+                buf, offsets = npz["wkb"].tobytes(), npz["offsets"]
+            geoms = shapely.from_wkb([buf[a:b] for a, b in itertools.pairwise(offsets)])
+            return gpd.GeoSeries(geoms, index=pd.Index(codes, name="code"), crs=ZONE_CRS[zone])
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable cache: rebuild it
+    series = _build_zone(ref, zone)
+    wkb = shapely.to_wkb(np.asarray(series.array))
+    lengths = np.fromiter((len(w) for w in wkb), dtype=np.int64, count=len(wkb))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, codes=np.asarray(series.index, dtype=str),
+                     wkb=np.frombuffer(b"".join(wkb), dtype=np.uint8), offsets=offsets)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return series
+
+
+def _code_column(columns: list[str], path: Path) -> str:
+    for name in _CODE_COLUMNS:
+        if name in columns:
+            return name
+    raise CptsGeoError(f"{path}: no commune code column; expected one of {list(_CODE_COLUMNS)}")
+
+
+def _read_communes(ref: Reference, zone: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pyogrio
+
+    from .reference import ZONE_CRS
+
+    path = ref.commune_layer_path
+    if path is None:
+        raise CptsGeoError(
+            f"{ref.root}: no commune polygons (communes/communes-YYYY.gpkg); maps and areas "
+            "need them. Build the reference data with `cpts-geo fetch`."
+        )
+    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+    wanted = "metro" if zone == "metro" else f"dom{zone}"
+    zone_layers = [n for n in layers if (m := _ZONE_LAYER.match(n)) and m.group(1) == wanted]
+    if zone_layers:
+        frame = pyogrio.read_dataframe(path, layer=zone_layers[0])
+    else:
+        candidates = [n for n in layers if "wgs84" in n] or layers
+        frame = pyogrio.read_dataframe(path, layer=candidates[0])
+        if frame.crs is None:
+            raise CptsGeoError(f"{path}: layer {candidates[0]!r} has no CRS")
+    col = _code_column(list(frame.columns), path)
+    codes = frame[col].astype(str).map(lambda c: ref.crosswalk.get(c, c))
+    frame = gpd.GeoDataFrame({"code": codes.to_numpy()}, geometry=frame.geometry.to_numpy(),
+                             crs=frame.crs)
+    units = ref.units
+    in_zone = units.index[(units["zone"] == zone) & (units["type"] == "commune")]
+    frame = frame[frame["code"].isin(in_zone)]
+    if frame.crs is None:
+        raise CptsGeoError(f"{path}: commune layer has no CRS")
+    frame = frame.to_crs(ZONE_CRS[zone])
+    if frame["code"].duplicated().any():  # merged communes still drawn apart
+        frame = frame.dissolve("code", as_index=False)
+    return frame
+
+
+def _fit_arrondissements(city: shapely.Geometry, arrs: np.ndarray) -> np.ndarray:
+    """Clip ``arrs`` to ``city`` and give each leftover piece of the city to a neighbour."""
+    arrs = shapely.make_valid(shapely.intersection(arrs, city))
+    # remove any overlap between arrondissements: earlier ones win
+    taken = shapely.Polygon()
+    for i in range(len(arrs)):
+        arrs[i] = shapely.difference(arrs[i], taken)
+        taken = shapely.union(taken, arrs[i])
+    rest = shapely.difference(city, taken)
+    for part in shapely.get_parts(rest):
+        if part.is_empty or part.area == 0:
+            continue
+        shared = shapely.length(shapely.intersection(part.boundary, arrs))
+        i = int(np.argmax(shared)) if shared.max() > 0 else int(np.argmin(
+            shapely.distance(part, arrs)))
+        arrs[i] = shapely.union(arrs[i], part)
+    return np.asarray([shapely.make_valid(a) for a in arrs], dtype=object)
+
+
+def _build_zone(ref: Reference, zone: str) -> gpd.GeoSeries:
+    import geopandas as gpd
+    import pyogrio
+
+    from .reference import GAP_WIDTH_M, ZONE_CRS
+
+    frame = _read_communes(ref, zone)
+    codes = list(frame["code"])
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    arr_path = ref.arrondissement_layer_path
+    cities = [c for c in ARRONDISSEMENTS if c in set(codes)]
+    if cities and arr_path is not None:
+        arr_frame = pyogrio.read_dataframe(arr_path).to_crs(ZONE_CRS[zone])
+        col = _code_column(list(arr_frame.columns), arr_path)
+        arr_frame[col] = arr_frame[col].astype(str)
+        for city in cities:
+            wanted = [a for a in ARRONDISSEMENTS[city] if a in ref.units.index]
+            sub = arr_frame.set_index(col).reindex(wanted)
+            if sub.geometry.isna().any():
+                continue  # incomplete: keep the city whole
+            pos = codes.index(city)
+            fitted = _fit_arrondissements(geoms[pos], np.asarray(sub.geometry.array))
+            del codes[pos]
+            geoms = np.delete(geoms, pos)
+            codes.extend(wanted)
+            geoms = np.concatenate([geoms, fitted])
+    geoms = shapely.make_valid(shapely.set_precision(geoms, 0.01))
+    geoms = np.asarray([_polygonal(g) for g in geoms], dtype=object)
+    cleaned = shapely.coverage_clean(geoms, gap_width=GAP_WIDTH_M)
+    empty = shapely.is_empty(cleaned)
+    cleaned[empty] = geoms[empty]  # never lose a unit, even a sliver of one
+    return gpd.GeoSeries(cleaned, index=pd.Index(codes, name="code", dtype=object),
+                         crs=ZONE_CRS[zone])
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep the polygonal part of ``geom`` (make_valid may return collections)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()

@@ -1,0 +1,264 @@
+"""Write results safely: tables (CSV, XLSX), GeoPackage, and atomic publication of a directory.
+
+Every output is first written into a temporary directory beside its destination, then moved
+into place in one step (:func:`publish`), so a run that fails or is killed half-way leaves the
+previous outputs untouched. Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+``@`` first) are neutralised with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .errors import CptsGeoError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["neutralise", "prepare_out_dir", "publish", "staging", "write_gpkg", "write_table"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MARKER = ".cpts-geo-output"
+
+
+def neutralise(value: Any) -> Any:
+    """Make a text cell safe for spreadsheets (no formula injection); other values unchanged.
+
+    Examples
+    --------
+    >>> neutralise('=HYPERLINK("http://x")'), neutralise("Nice"), neutralise(-3)
+    ('\\'=HYPERLINK("http://x")', 'Nice', -3)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("str", "string")):
+            out[col] = out[col].map(
+                lambda v: neutralise(";".join(map(str, v)) if isinstance(v, (list, tuple))
+                                     else v))
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False) -> Path:
+    """Write ``frame`` as CSV (UTF-8 with BOM, ``;``, for Excel in French) or XLSX by suffix.
+
+    Lists become ``;``-separated text and formula-looking text is neutralised.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = write_table(pd.DataFrame({"a": ["=1+1"]}), Path(tempfile.mkdtemp()) / "t.csv")
+    >>> p.read_text(encoding="utf-8-sig").splitlines()
+    ['a', "'=1+1"]
+    """
+    flat = _flatten(frame)
+    if path.suffix.lower() == ".xlsx":
+        flat.to_excel(path, index=index, engine="openpyxl")
+    else:
+        flat.to_csv(path, index=index, sep=";", encoding="utf-8-sig")
+    return path
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
+    """Write several layers into one GeoPackage (lists flattened to text).
+
+    Examples
+    --------
+    >>> write_gpkg({"territoires": gdf}, Path("out/cpts.gpkg"))  # doctest: +SKIP
+    """
+    import geopandas as gpd
+
+    for name, frame in layers.items():
+        flat = gpd.GeoDataFrame(_flatten(frame.drop(columns=frame.geometry.name)),
+                                geometry=frame.geometry.to_numpy(), crs=frame.crs)
+        flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def prepare_out_dir(out: Path, *, overwrite: bool, default: bool) -> Path:
+    """Check that results may be written to ``out``.
+
+    Existing outputs are replaced only with ``overwrite``, or when ``out`` is the tool's own
+    output directory (``default``, or one it made before: it holds a marker file).
+
+    Raises
+    ------
+    CptsGeoError
+        When ``out`` is a file, or a non-empty directory not made by this tool, without
+        ``overwrite``.
+
+    Examples
+    --------
+    >>> prepare_out_dir(Path("outputs/atlas"), overwrite=False, default=True)  # doctest: +SKIP
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CptsGeoError(f"--out {out} is a file; give a directory")
+    if out.is_dir() and any(out.iterdir()) and not (overwrite or default
+                                                    or (out / MARKER).exists()):
+        raise CptsGeoError(f"--out {out} already holds files not written by cpts-geo; add "
+                           "--overwrite to replace them, or choose an empty directory")
+    return out
+
+
+@contextlib.contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out``; on success publish it as ``out``.
+
+    On any error the temporary directory is removed and ``out`` is left as it was.
+
+    Examples
+    --------
+    >>> with staging(Path("outputs/atlas")) as tmp:  # doctest: +SKIP
+    ...     (tmp / "index.html").write_text("...")
+    """
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        (tmp / MARKER).write_text("written by cpts-geo\n", encoding="utf-8")
+        publish(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def publish(tmp: Path, out: Path) -> None:
+    """Move the finished directory ``tmp`` into place as ``out``.
+
+    Entries of an existing ``out`` that this run did not produce (another command's outputs)
+    are carried over; the old directory is then swapped out by renames and removed.
+
+    Examples
+    --------
+    >>> publish(Path("outputs/.atlas.tmp-x"), Path("outputs/atlas"))  # doctest: +SKIP
+    """
+    if out.is_dir():
+        for entry in out.iterdir():
+            target = tmp / entry.name
+            if target.exists() or target.is_symlink():
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.copytree(entry, target, symlinks=True)
+            else:
+                shutil.copy2(entry, target, follow_symlinks=False)
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
+
+
+def _single_crs(analysis_zones: set[str]) -> str:
+    from .reference import ZONE_CRS
+
+    return ZONE_CRS[next(iter(analysis_zones))] if len(analysis_zones) == 1 else "EPSG:4326"
+
+
+def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
+                  gpkg: bool = True) -> list[Path]:
+    """Write the analysis tables and GeoPackage into ``directory`` (which must exist).
+
+    Files: ``couverture.csv`` (by région and département), ``territoires.csv``,
+    ``conflits.csv``, ``zones_blanches.csv``, ``partages.csv``, ``couverture.xlsx`` (every table
+    on its own sheet) and ``cpts.gpkg`` (layers ``territoires``, ``conflits``,
+    ``zones_blanches``; in the zone's CRS when the analysis lies in one zone, else EPSG:4326).
+
+    Examples
+    --------
+    >>> write_results(analyse(reg, ref, region="93"), Path("out"))  # doctest: +SKIP
+    """
+    from .stages import LABELS
+
+    written: list[Path] = []
+    cov = pd.concat([
+        analysis.couverture["france"].assign(niveau="france"),
+        analysis.couverture["region"].assign(niveau="region"),
+        analysis.couverture["departement"].assign(niveau="departement"),
+    ]).reset_index()
+    cov = cov[["niveau", *[c for c in cov.columns if c != "niveau"]]]
+    terr = analysis.territories.table.reset_index()
+    terr.insert(3, "stade_libelle", terr["stade"].map(LABELS))
+    tables = {
+        "couverture": cov,
+        "territoires": terr,
+        "conflits": analysis.conflits,
+        "zones_blanches": analysis.zones_blanches,
+        "partages": analysis.partages,
+    }
+    for name, frame in tables.items():
+        written.append(write_table(frame, directory / f"{name}.csv"))
+    if xlsx:
+        path = directory / "couverture.xlsx"
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            for name, frame in tables.items():
+                _flatten(frame).to_excel(writer, sheet_name=name[:31], index=False)
+        written.append(path)
+    if gpkg and analysis.territories.geometry:
+        written.append(write_gpkg(geo_layers(analysis), directory / "cpts.gpkg"))
+    return written
+
+
+def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoDataFrames of territories, conflicts and zones blanches of an analysis.
+
+    Examples
+    --------
+    >>> sorted(geo_layers(analyse(reg, ref, region="93")))  # doctest: +SKIP
+    ['conflits', 'territoires', 'zones_blanches']
+    """
+    import geopandas as gpd
+
+    from .reference import ZONE_CRS
+    from .topology import union_by_group
+
+    reference = analysis.reference
+    zones = set(analysis.territories.geometry) or {"metro"}
+    crs = crs or _single_crs(zones)
+    terr = analysis.territories.to_geodataframe(crs).reset_index()
+
+    def unions(frame: pd.DataFrame, key: str) -> gpd.GeoDataFrame:
+        if frame.empty:
+            return gpd.GeoDataFrame(frame.copy(), geometry=[], crs=crs)
+        codes, groups = [], []
+        for k, cs in zip(frame[key], frame["codes"], strict=True):
+            codes.extend(cs)
+            groups.extend([k] * len(cs))
+        zone_of = reference.units["zone"].reindex(codes).to_numpy()
+        parts = []
+        for zone in sorted(set(zone_of)):
+            sel = zone_of == zone
+            u = union_by_group(reference, zone, [c for c, s in zip(codes, sel, strict=True) if s],
+                               [g for g, s in zip(groups, sel, strict=True) if s])
+            parts.append(gpd.GeoSeries(u.to_numpy(), index=u.index, crs=ZONE_CRS[zone])
+                         .to_crs(crs))
+        geoms = pd.concat(parts)
+        geoms = geoms[~geoms.index.duplicated()]
+        return gpd.GeoDataFrame(frame.reset_index(drop=True),
+                                geometry=geoms.reindex(frame[key]).to_numpy(), crs=crs)
+
+    conf = analysis.conflits.copy()
+    conf["paire"] = conf["cpts_a"].astype(str) + " / " + conf["cpts_b"].astype(str)
+    return {
+        "territoires": terr,
+        "conflits": unions(conf, "paire"),
+        "zones_blanches": unions(analysis.zones_blanches, "zone_blanche"),
+    }
+
+
+__all__ += ["geo_layers", "write_results"]

@@ -1,0 +1,311 @@
+"""Conflicts between CPTS, declared shared communes, and the check of a new project.
+
+A **conflict** is a unit claimed by two or more CPTS where at least one claim is not declared
+``partage``; it is reported per pair of CPTS. Communes that several CPTS declare shared below
+commune level are listed apart (:func:`shared_communes`). Everything is computed on the
+membership table; geometry is touched only for areas and, in a project check, for contiguity
+and enclaves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, ValidationError
+from .stages import TIER_CEILINGS, tier
+from .topology import components, holes, union_by_group, unit_areas, units_within
+
+if TYPE_CHECKING:
+    from .reference import Reference
+    from .registry import Registry
+
+__all__ = ["ProjectCheck", "check_project", "conflict_units", "conflicts", "shared_communes"]
+
+CONFLICT_COLUMNS = ("cpts_a", "nom_a", "cpts_b", "nom_b", "codes", "communes", "n_unites",
+                    "population", "superficie_km2")
+
+
+def _pairs(members: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of claims on the same unit (a < b), with whether the pair is a declared share."""
+    multi = members[members.duplicated("code", keep=False)]
+    cols = ["code", "cpts_id", "partage"]
+    pairs = multi[cols].merge(multi[cols], on="code", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["cpts_id_a"] < pairs["cpts_id_b"]]
+    pairs = pairs.assign(declare=pairs["partage_a"] & pairs["partage_b"])
+    return pairs.reset_index(drop=True)
+
+
+def conflicts(members: pd.DataFrame, reference: Reference,
+              names: pd.Series | None = None) -> pd.DataFrame:
+    """Conflicts per pair of CPTS: the units both claim without a declared share.
+
+    Parameters
+    ----------
+    members
+        One row per (CPTS, finest unit) (:func:`cpts_geo.registry.membership`).
+    reference
+        The reference data (unit names, population, area).
+    names
+        ``cpts_id`` → name, for the ``nom_a`` / ``nom_b`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per conflicting pair: ``cpts_a``, ``nom_a``, ``cpts_b``, ``nom_b``, ``codes``
+        (list), ``communes`` (names), ``n_unites``, ``population``, ``superficie_km2``; largest
+        population first.
+
+    Examples
+    --------
+    >>> conflicts(membership(reg, ref), ref).empty  # doctest: +SKIP
+    True
+    """
+    pairs = _pairs(members)
+    pairs = pairs[~pairs["declare"]]
+    if pairs.empty:
+        return pd.DataFrame(columns=list(CONFLICT_COLUMNS))
+    units = reference.units
+    pairs = pairs.assign(population=units["population"].reindex(pairs["code"]).to_numpy(),
+                         area=unit_areas(reference).reindex(pairs["code"]).to_numpy(),
+                         nom=units["nom"].reindex(pairs["code"]).to_numpy())
+    pairs = pairs.sort_values("code")
+    grouped = pairs.groupby(["cpts_id_a", "cpts_id_b"], sort=False)
+    out = pd.DataFrame({
+        "codes": grouped["code"].agg(list),
+        "communes": grouped["nom"].agg(list),
+        "n_unites": grouped.size(),
+        "population": grouped["population"].sum(),
+        "superficie_km2": grouped["area"].sum(min_count=1).round(2),
+    }).reset_index().rename(columns={"cpts_id_a": "cpts_a", "cpts_id_b": "cpts_b"})
+    names = names if names is not None else pd.Series(dtype=object)
+    out["nom_a"] = names.reindex(out["cpts_a"]).to_numpy()
+    out["nom_b"] = names.reindex(out["cpts_b"]).to_numpy()
+    out = out.sort_values(["population", "cpts_a", "cpts_b"], ascending=[False, True, True])
+    return out[list(CONFLICT_COLUMNS)].reset_index(drop=True)
+
+
+def shared_communes(members: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    """Units declared shared below commune level by two or more CPTS (not conflicts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``nom``, ``population``, ``cpts`` (list of ``cpts_id``), one row per unit.
+
+    Examples
+    --------
+    >>> shared_communes(membership(reg, ref), ref)["nom"].tolist()  # doctest: +SKIP
+    ['Nice', 'Toulon']
+    """
+    shared = members[members["partage"]]
+    shared = shared[shared.duplicated("code", keep=False)]
+    if shared.empty:
+        return pd.DataFrame(columns=["code", "nom", "population", "cpts"])
+    grouped = shared.sort_values("cpts_id").groupby("code")
+    out = pd.DataFrame({"cpts": grouped["cpts_id"].agg(list)}).reset_index()
+    out.insert(1, "nom", reference.units["nom"].reindex(out["code"]).to_numpy())
+    out.insert(2, "population", reference.units["population"].reindex(out["code"]).to_numpy())
+    return out
+
+
+def conflict_units(members: pd.DataFrame, reference: Reference) -> pd.DataFrame:
+    """Units in at least one conflict, with every CPTS claiming them (for maps and exports).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code``, ``nom``, ``population``, ``zone``, ``cpts`` (list), one row per unit.
+
+    Examples
+    --------
+    >>> conflict_units(membership(reg, ref), ref).empty  # doctest: +SKIP
+    True
+    """
+    pairs = _pairs(members)
+    codes = pairs.loc[~pairs["declare"], "code"].unique()
+    sub = members[members["code"].isin(codes)].sort_values("cpts_id")
+    if sub.empty:
+        return pd.DataFrame(columns=["code", "nom", "population", "zone", "cpts"])
+    out = pd.DataFrame({"cpts": sub.groupby("code")["cpts_id"].agg(list)}).reset_index()
+    units = reference.units.reindex(out["code"])
+    out.insert(1, "nom", units["nom"].to_numpy())
+    out.insert(2, "population", units["population"].to_numpy())
+    out.insert(3, "zone", units["zone"].to_numpy())
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ProjectCheck:
+    """What :func:`check_project` found about a candidate CPTS.
+
+    Attributes
+    ----------
+    cpts_id, cpts_nom
+        The project's identifier and name.
+    conflits
+        One row per existing CPTS in conflict: ``cpts_id``, ``cpts_nom``, ``stade``, ``codes``,
+        ``communes``, ``population``.
+    population_totale
+        Population of the project's units.
+    population_nouvelle
+        Population of its units claimed by no existing CPTS.
+    taille, plafond_aci
+        ACI size tier and funding ceiling for ``population_totale``.
+    parties
+        The project's contiguous parts (lists of codes, largest first).
+    enclaves
+        Units outside the project but surrounded by it.
+    remplace
+        ``cpts_id`` of an existing CPTS with the project's identifier or name, left out of the
+        comparison (the project revises it), or ``None``.
+    """
+
+    cpts_id: str
+    cpts_nom: str
+    conflits: pd.DataFrame
+    population_totale: int
+    population_nouvelle: int
+    taille: int
+    plafond_aci: int
+    parties: list[list[str]]
+    enclaves: list[str]
+    remplace: str | None = None
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def d_un_seul_tenant(self) -> bool:
+        """Whether the territory is in one piece."""
+        return len(self.parties) <= 1
+
+    @property
+    def has_conflict(self) -> bool:
+        """Whether the project conflicts with an existing CPTS (exit code 1)."""
+        return not self.conflits.empty
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``check --json`` object.
+
+        Examples
+        --------
+        >>> sorted(check.to_dict())[:3]  # doctest: +SKIP
+        ['codes', 'conflits', 'cpts_id']
+        """
+        return {
+            "cpts_id": self.cpts_id,
+            "cpts_nom": self.cpts_nom,
+            "codes": self.codes,
+            "conflits": [
+                {"cpts_id": r.cpts_id, "cpts_nom": r.cpts_nom, "stade": r.stade,
+                 "codes": list(r.codes), "communes": list(r.communes),
+                 "population": int(r.population)}
+                for r in self.conflits.itertuples(index=False)
+            ],
+            "population_totale": self.population_totale,
+            "population_nouvelle": self.population_nouvelle,
+            "taille": self.taille,
+            "plafond_aci": self.plafond_aci,
+            "d_un_seul_tenant": self.d_un_seul_tenant,
+            "parties": self.parties,
+            "enclaves": self.enclaves,
+            "remplace": self.remplace,
+        }
+
+
+def check_project(project: Registry, registry: Registry, reference: Reference, *,
+                  geometry: bool = True) -> ProjectCheck:
+    """Check a candidate CPTS against the current registry before approval.
+
+    Parameters
+    ----------
+    project
+        A registry holding exactly one CPTS (codes or a perimeter).
+    registry
+        The current registry. An existing CPTS with the project's identifier or name is taken
+        as the one the project revises and left out of the comparison.
+    reference
+        The reference data.
+    geometry
+        Compute contiguity and enclaves (needs the unit polygons).
+
+    Returns
+    -------
+    ProjectCheck
+
+    Raises
+    ------
+    ValidationError
+        When ``project`` holds no CPTS or more than one.
+
+    Examples
+    --------
+    >>> chk = check_project(project, reg, ref)  # doctest: +SKIP
+    >>> chk.has_conflict, chk.taille  # doctest: +SKIP
+    (False, 2)
+    """
+    from .registry import membership
+
+    ids = project.claims["cpts_id"].unique()
+    if len(ids) != 1:
+        raise ValidationError([Problem(project.source, f"a project file must describe exactly one"
+                                       f" CPTS; found {len(ids)}: {', '.join(map(str, ids[:10]))}."
+                                       " Split it, one project per file.")])
+    pid = str(ids[0])
+    pname = str(project.claims["cpts_nom"].iloc[0])
+    existing = membership(registry, reference)
+    cpts = registry.cpts
+    same = cpts.index[(cpts.index == pid) | (cpts["cpts_nom"].str.casefold() == pname.casefold())]
+    remplace = str(same[0]) if len(same) else None
+    if remplace is not None:
+        existing = existing[existing["cpts_id"] != remplace]
+    proj = membership(project, reference)
+    units = reference.units
+    merged = proj[["code", "partage"]].merge(existing[["code", "cpts_id", "partage"]],
+                                             on="code", suffixes=("_p", "_e"))
+    merged = merged[~(merged["partage_p"] & merged["partage_e"])]
+    rows = []
+    for cid, sub in merged.sort_values("code").groupby("cpts_id", sort=True):
+        codes = list(sub["code"])
+        rows.append({"cpts_id": cid, "cpts_nom": cpts.at[cid, "cpts_nom"],
+                     "stade": cpts.at[cid, "stade"], "codes": codes,
+                     "communes": list(units["nom"].reindex(codes)),
+                     "population": int(units["population"].reindex(codes).sum())})
+    conflits = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "stade", "codes", "communes",
+                                           "population"])
+    if not conflits.empty:
+        conflits = conflits.sort_values(["population", "cpts_id"], ascending=[False, True])
+        conflits = conflits.reset_index(drop=True)
+    codes = list(proj["code"])
+    total = int(proj["population"].sum())
+    new = int(proj.loc[~proj["code"].isin(existing["code"]), "population"].sum())
+    parties: list[list[str]] = []
+    enclaves: list[str] = []
+    if geometry:
+        for zone, sub in proj.groupby("zone", sort=False):
+            zone_codes = list(sub["code"])
+            parties.extend(components(reference, str(zone), zone_codes))
+            union = union_by_group(reference, str(zone), zone_codes, ["p"] * len(zone_codes))
+            if len(union):
+                zone_units = reference.finest.index[reference.finest["zone"] == zone]
+                outside = [c for c in zone_units if c not in set(zone_codes)]
+                hole_polys = holes(union.iloc[0])
+                if hole_polys:
+                    import shapely
+
+                    box = shapely.envelope(shapely.union_all(hole_polys))
+                    cand = np.asarray(outside, dtype=object)
+                    from .topology import unit_polygons
+
+                    polys = unit_polygons(reference, str(zone), cand)
+                    near = ~shapely.is_missing(polys)
+                    near[near] = shapely.intersects(polys[near], box)
+                    enclaves.extend(units_within(reference, str(zone), hole_polys,
+                                                 list(cand[near])))
+        parties.sort(key=lambda g: -len(g))
+    else:
+        parties = [codes]
+    return ProjectCheck(pid, pname, conflits, total, new, tier(total), TIER_CEILINGS[tier(total)],
+                        parties, sorted(enclaves), remplace, codes)

@@ -1,0 +1,362 @@
+"""Locate and load the reference data: the units of France with population and geometry.
+
+The reference data directory (see ``../shared/data/README.md`` for its first instance) holds::
+
+    population/communes-YYYY.csv              codes, names, type, zone, département, région,
+                                              parent commune, INSEE legal population
+    population/passage-communes-historique.csv  historical code → current code
+    population/regions-YYYY.csv, departements-YYYY.csv
+    communes/communes-YYYY.gpkg               commune polygons, one layer per zone in its CRS
+                                              (``metro_l93``, ``dom971_5490``, ...) or a single
+                                              EPSG:4326 layer (``france_wgs84``)
+    communes/arrondissements-municipaux.gpkg  optional: the 45 arrondissements municipaux
+
+It is found in this order: the ``data`` argument (``--data``), the ``CPTS_GEO_DATA`` variable,
+``data/communes/`` under the working directory.
+
+**Units** are the communes actuelles of the 101 départements and the 45 arrondissements
+municipaux of Paris, Lyon and Marseille. The *finest* units (``finest`` column) partition France:
+every commune except the three cities, plus the arrondissements. Analysis is done on them, so that
+a city claimed by arrondissement is compared by arrondissement, and population is never counted
+twice. Geometry is held per zone, each in its own projected CRS (:data:`ZONE_CRS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .codes import ARRONDISSEMENTS, CITY_OF_ARRONDISSEMENT
+from .errors import CptsGeoError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "ZONE_CRS",
+    "ZONE_NAMES",
+    "Reference",
+    "load_reference",
+    "locate_data",
+]
+
+#: Projected CRS of each zone: areas, adjacency and unions are computed in it.
+ZONE_CRS: dict[str, str] = {
+    "metro": "EPSG:2154",
+    "971": "EPSG:5490",
+    "972": "EPSG:5490",
+    "973": "EPSG:2972",
+    "974": "EPSG:2975",
+    "976": "EPSG:4471",
+}
+ZONE_NAMES: dict[str, str] = {
+    "metro": "France métropolitaine",
+    "971": "Guadeloupe",
+    "972": "Martinique",
+    "973": "Guyane",
+    "974": "La Réunion",
+    "976": "Mayotte",
+}
+_ZONE_LAYER = re.compile(r"^(metro|dom(97[1-6]))_\w+$")
+ENV_VAR = "CPTS_GEO_DATA"
+#: Gaps narrower than this (metres) between simplified commune polygons are closed when cleaning.
+GAP_WIDTH_M = 60.0
+
+
+def locate_data(data: str | os.PathLike[str] | None = None) -> Path:
+    """Find the reference data directory.
+
+    Parameters
+    ----------
+    data
+        Directory given by the user (``--data``). When ``None``: the ``CPTS_GEO_DATA``
+        environment variable, then ``data/communes/`` under the working directory.
+
+    Returns
+    -------
+    Path
+        The directory; it holds ``population/communes-*.csv``.
+
+    Raises
+    ------
+    CptsGeoError
+        When no candidate holds reference data; the message lists where it looked and how to
+        get the data (``cpts-geo fetch``).
+
+    Examples
+    --------
+    >>> import os
+    >>> locate_data(os.environ["CPTS_GEO_DATA"]).is_dir()  # doctest: +SKIP
+    True
+    """
+    tried: list[str] = []
+    candidates: list[tuple[str, Path]] = []
+    if data is not None:
+        candidates.append(("--data", Path(data)))
+    elif os.environ.get(ENV_VAR):
+        candidates.append((ENV_VAR, Path(os.environ[ENV_VAR])))
+    else:
+        candidates.append(("default", Path("data") / "communes"))
+    for origin, path in candidates:
+        if any(path.glob("population/communes-*.csv")):
+            return path.resolve()
+        tried.append(f"{path} ({origin})")
+    raise CptsGeoError(
+        "No reference data found in " + ", ".join(tried) + ". Point --data or the "
+        f"{ENV_VAR} variable at a reference data directory (it holds "
+        "population/communes-YYYY.csv and communes/communes-YYYY.gpkg), or build one with "
+        "`cpts-geo fetch` on a machine with internet."
+    )
+
+
+def _latest(directory: Path, pattern: str) -> Path | None:
+    files = sorted(directory.glob(pattern))
+    return files[-1] if files else None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The units of France, their population and, on demand, their geometry.
+
+    Build it with :func:`load_reference`. ``units`` is indexed by ``code`` (str) with columns
+    ``nom``, ``type`` (``commune`` / ``arrondissement``), ``commune`` (parent commune code),
+    ``departement``, ``region``, ``population`` (int), ``zone`` and ``finest`` (bool: the unit is
+    part of the partition of France used by the analysis).
+
+    Examples
+    --------
+    >>> ref = load_reference()  # doctest: +SKIP
+    >>> int(ref.units.loc[ref.units["type"] == "commune", "population"].sum())  # doctest: +SKIP
+    68350798
+    """
+
+    root: Path
+    units: pd.DataFrame
+    crosswalk: Mapping[str, str]
+    regions: pd.DataFrame
+    departements: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    _geometry_cache: dict[str, gpd.GeoSeries] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def finest(self) -> pd.DataFrame:
+        """The finest units (communes, and arrondissements for the three cities)."""
+        return self.units[self.units["finest"]]
+
+    @cached_property
+    def current_codes(self) -> frozenset[str]:
+        """Every current unit code (communes and arrondissements)."""
+        return frozenset(self.units.index)
+
+    @property
+    def zones(self) -> list[str]:
+        """The zones that have units, metro first."""
+        present = set(self.units["zone"])
+        return [z for z in ZONE_CRS if z in present]
+
+    def expand(self, code: str) -> tuple[str, ...]:
+        """The finest units standing for ``code``: a city's arrondissements, or itself.
+
+        Examples
+        --------
+        >>> load_reference().expand("69123")[:2]  # doctest: +SKIP
+        ('69381', '69382')
+        """
+        return ARRONDISSEMENTS.get(code, (code,))
+
+    def geometry(self, zone: str) -> gpd.GeoSeries:
+        """Cleaned polygons of the finest units of ``zone``, in the zone's CRS, indexed by code.
+
+        The commune layer is cleaned as a coverage (shapely ``coverage_clean``: no overlaps, no
+        narrow gaps, shared edges identical) and the arrondissements are fitted to their city's
+        outline, once; the result is cached on disk keyed by the input files' checksum (see
+        :mod:`cpts_geo.geometry_cache`). Where the data directory has no arrondissement
+        polygons, the city keeps its commune polygon under the city code.
+
+        Parameters
+        ----------
+        zone
+            ``metro`` or a DROM code (``971`` ... ``976``).
+
+        Examples
+        --------
+        >>> load_reference().geometry("metro").crs.to_string()  # doctest: +SKIP
+        'EPSG:2154'
+        """
+        if zone not in ZONE_CRS:
+            raise ValueError(f"`zone` was {zone!r} but is expected to be in {list(ZONE_CRS)}")
+        if zone not in self._geometry_cache:
+            from .geometry_cache import load_zone_geometry
+
+            self._geometry_cache[zone] = load_zone_geometry(self, zone)
+        return self._geometry_cache[zone]
+
+    @cached_property
+    def commune_layer_path(self) -> Path | None:
+        """The commune polygon file, or ``None`` when the directory has none."""
+        return _latest(self.root / "communes", "communes-*.gpkg")
+
+    @cached_property
+    def arrondissement_layer_path(self) -> Path | None:
+        """The arrondissement polygon file, or ``None`` when the directory has none."""
+        path = self.root / "communes" / "arrondissements-municipaux.gpkg"
+        return path if path.exists() else None
+
+    def checksum(self) -> str:
+        """SHA-256 over the geometry inputs, the key of the cleaned-geometry cache."""
+        digest = hashlib.sha256()
+        for path in (self.commune_layer_path, self.arrondissement_layer_path):
+            if path is None:
+                digest.update(b"-")
+                continue
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
+    def region_name(self, code: str) -> str:
+        """French name of région ``code`` (the code itself when unknown)."""
+        names = self.regions["nom"]
+        return str(names.get(code, code))
+
+    def departement_name(self, code: str) -> str:
+        """French name of département ``code`` (the code itself when unknown)."""
+        names = self.departements["nom"]
+        return str(names.get(code, code))
+
+
+def zone_of(departement: str) -> str:
+    """Zone of a département: ``metro`` or the DROM code.
+
+    Examples
+    --------
+    >>> zone_of("2A"), zone_of("974")
+    ('metro', '974')
+    """
+    return departement if departement.startswith("97") else "metro"
+
+
+def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:
+    """Load the units of France with population, from a reference data directory.
+
+    Geometry is not read here: :meth:`Reference.geometry` reads (and caches) it on first use,
+    so that questions about population and membership never wait for polygons.
+
+    Parameters
+    ----------
+    data
+        Reference data directory; see :func:`locate_data` for how it is found when ``None``.
+
+    Returns
+    -------
+    Reference
+
+    Raises
+    ------
+    CptsGeoError
+        When the directory is missing or a file in it lacks a required column.
+
+    Examples
+    --------
+    >>> ref = load_reference()  # doctest: +SKIP
+    >>> len(ref.units[ref.units["type"] == "commune"]), len(ref.units) - 34875  # doctest: +SKIP
+    (34875, 45)
+    """
+    root = locate_data(data)
+    pop_dir = root / "population"
+    communes_csv = _latest(pop_dir, "communes-*.csv")
+    assert communes_csv is not None  # locate_data checked it
+    raw = _read_csv(communes_csv)
+    needed = {"code", "nom", "type", "zone", "departement", "region", "commune_parente",
+              "population"}
+    missing = needed - set(raw.columns)
+    if missing:
+        raise CptsGeoError(
+            f"{communes_csv}: missing column(s) {sorted(missing)}; expected the layout of "
+            "population/communes-YYYY.csv (see the data README), e.g. rebuilt by `cpts-geo fetch`."
+        )
+    communes = raw[(raw["type"] == "commune-actuelle") & (raw["zone"] != "com")]
+    arrs = raw[raw["type"] == "arrondissement-municipal"]
+    units = pd.concat([communes, arrs], ignore_index=True)
+    bad_pop = units.loc[~units["population"].str.fullmatch(r"\d+"), ["code", "population"]]
+    if len(bad_pop):
+        rows = ", ".join(f"{c} ({p!r})" for c, p in bad_pop.head(5).itertuples(index=False))
+        raise CptsGeoError(
+            f"{communes_csv}: population is not a whole number for {len(bad_pop)} unit(s): "
+            f"{rows}. Rebuild the file with `cpts-geo fetch`."
+        )
+    is_arr = units["type"] == "arrondissement-municipal"
+    out = pd.DataFrame(
+        {
+            "nom": units["nom"].to_numpy(),
+            "type": np.where(is_arr, "arrondissement", "commune"),
+            "commune": np.where(is_arr, units["commune_parente"], units["code"]),
+            "departement": units["departement"].to_numpy(),
+            "region": units["region"].to_numpy(),
+            "population": units["population"].astype("int64").to_numpy(),
+            "zone": [zone_of(d) for d in units["departement"]],
+        },
+        index=pd.Index(units["code"].to_numpy(), name="code", dtype=object),
+    )
+    for col in ("nom", "type", "commune", "departement", "region", "zone"):
+        out[col] = out[col].astype(object)
+    split_cities = set(out.loc[out["type"] == "arrondissement", "commune"])
+    out["finest"] = ~out.index.isin(list(split_cities))
+    warnings: list[str] = []
+    for city in split_cities:
+        arr_pop = int(out.loc[out["commune"].eq(city) & out["type"].eq("arrondissement"),
+                              "population"].sum())
+        city_pop = int(out.at[city, "population"]) if city in out.index else arr_pop
+        if arr_pop != city_pop:
+            warnings.append(f"population of {city} ({city_pop}) differs from the sum of its "
+                            f"arrondissements ({arr_pop})")
+    unknown_arr = set(CITY_OF_ARRONDISSEMENT) - set(out.index)
+    if unknown_arr and split_cities:
+        warnings.append(f"arrondissements missing from {communes_csv.name}: {sorted(unknown_arr)}")
+
+    crosswalk: dict[str, str] = {}
+    passage = pop_dir / "passage-communes-historique.csv"
+    if passage.exists():
+        table = _read_csv(passage)
+        if len(table.columns) < 2:
+            raise CptsGeoError(f"{passage}: expected two columns (historical code, current code)")
+        old, new = table.iloc[:, 0], table.iloc[:, 1]
+        keep = (old != new).to_numpy()
+        crosswalk = dict(zip(old[keep], new[keep], strict=True))
+    # codes listed as anciens_codes in the communes file complete the crosswalk
+    if "anciens_codes" in raw.columns:
+        for code, olds in communes.loc[communes["anciens_codes"] != "",
+                                       ["code", "anciens_codes"]].itertuples(index=False):
+            for o in olds.split(";"):
+                o = o.strip()
+                if o and o != code and o not in out.index:
+                    crosswalk.setdefault(o, code)
+    regions = _names(_latest(pop_dir, "regions-*.csv"), ["code", "nom"], out, "region")
+    departements = _names(_latest(pop_dir, "departements-*.csv"), ["code", "nom", "region"],
+                          out, "departement")
+    return Reference(root, out, crosswalk, regions, departements, tuple(warnings))
+
+
+def _names(path: Path | None, cols: list[str], units: pd.DataFrame, key: str) -> pd.DataFrame:
+    if path is not None:
+        table = _read_csv(path)
+        if set(cols) <= set(table.columns):
+            return table[cols].set_index("code")
+    codes = sorted(set(units[key]))
+    frame = pd.DataFrame({"code": codes, "nom": codes})
+    if "region" in cols:
+        frame["region"] = [units.loc[units[key] == c, "region"].iloc[0] for c in codes]
+    return frame.set_index("code")
