@@ -141,7 +141,8 @@ def _ungrouped_gaps(members: pd.DataFrame, reference: Reference,
     gaps = gap_codes(members, reference, scope)
     u = reference.units.loc[gaps]
     return pd.DataFrame({
-        "zone_blanche": [f"ZB-{i:03d}" for i in range(1, len(u) + 1)],
+        "zone_blanche": [f"ZB-{r}-{i:03d}" for r, i in zip(
+            u["region"], u.groupby("region").cumcount() + 1, strict=True)],
         "codes": [[c] for c in u.index], "communes": [[n] for n in u["nom"]],
         "n_unites": 1, "population": u["population"].to_numpy(),
         "superficie_km2": float("nan"), "region": u["region"].to_numpy(),
@@ -206,8 +207,9 @@ def summary(analysis: Analysis) -> dict[str, Any]:
 def for_region(analysis: Analysis, region: str) -> Analysis:
     """Slice a national analysis to one région without recomputing it.
 
-    Territories of the CPTS touching the région are kept whole; conflicts, shared communes and
-    zones blanches are cut to the région's units; coverage tables to its rows. The result is the
+    Territories of the CPTS touching the région are kept whole and zones blanches (already cut
+    at région borders) are filtered, not recomputed; conflicts, shared communes and coverage,
+    which need no geometry, are computed on the région's units. The result is the
     same as ``analyse(registry, reference, region=region)``, faster when many régions are needed.
 
     Examples
@@ -225,42 +227,18 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
     t = analysis.territories
     table = t.table.loc[t.table.index.isin(ids)]
     geoms = {z: g[g.index.isin(ids)] for z, g in t.geometry.items()}
-    in_scope = set(scope)
-
-    def cut_units(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame[frame["code"].isin(in_scope)].reset_index(drop=True)
-
-    conf = analysis.conflits
-    if not conf.empty:
-        conf = conf[[any(c in in_scope for c in codes) for codes in conf["codes"]]]
-        conf = conf.reset_index(drop=True)
-    rows = []
-    for r in analysis.zones_blanches.itertuples(index=False):
-        codes = [c for c in r.codes if c in in_scope]
-        if not codes:
-            continue
-        u = reference.units.loc[codes]
-        rows.append({**r._asdict(), "codes": codes, "communes": list(u["nom"]),
-                     "n_unites": len(codes), "population": int(u["population"].sum()),
-                     "region": region,
-                     "superficie_km2": round(float(
-                         _areas(reference).reindex(codes).sum(min_count=1)), 2),
-                     "departements": ";".join(sorted(set(u["departement"])))})
-    zb = pd.DataFrame(rows, columns=analysis.zones_blanches.columns)
+    scoped = members[members["code"].isin(scope)]
+    names = analysis.registry.cpts["cpts_nom"]
+    zb = analysis.zones_blanches
+    zb = zb[zb["region"] == region].reset_index(drop=True)
     couverture = {
         "france": coverage_table(members, reference, level="france", scope=scope),
         "region": analysis.couverture["region"].loc[[region]],
         "departement": coverage_table(members, reference, level="departement", scope=scope),
     }
     return Analysis(reference, analysis.registry, region, members, Territories(table, geoms),
-                    conf, cut_units(analysis.conflict_units), cut_units(analysis.partages), zb,
-                    couverture)
-
-
-def _areas(reference: Reference) -> pd.Series:
-    from .topology import unit_areas
-
-    return unit_areas(reference)
+                    conflicts(scoped, reference, names), conflict_units(scoped, reference),
+                    shared_communes(scoped, reference), zb, couverture)
 
 
 __all__ += ["for_region"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-
 import pandas as pd
 
 from .stages import STAGES, THRESHOLDS
@@ -48,6 +47,9 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
                    scope: pd.Index | None = None) -> pd.DataFrame:
     """Group the gaps into *zones blanches*: contiguous units claimed by no CPTS.
 
+    Zones blanches are cut at région borders (each ARS sees its own), and numbered by région,
+    largest population first: ``ZB-93-001`` is the most populated zone blanche of PACA.
+
     Parameters
     ----------
     members
@@ -60,7 +62,7 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
     Returns
     -------
     pandas.DataFrame
-        One row per zone blanche, largest population first: ``zone_blanche`` (``ZB-001``...),
+        One row per zone blanche, largest population first: ``zone_blanche`` (``ZB-93-001``),
         ``codes`` (list), ``communes`` (names), ``n_unites``, ``population``,
         ``superficie_km2``, ``region`` (main), ``departements``, ``zone``.
 
@@ -75,7 +77,7 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
     finest = reference.finest.loc[gaps]
     areas = unit_areas(reference)
     rows = []
-    for zone, sub in finest.groupby("zone", sort=False):
+    for (zone, _region), sub in finest.groupby(["zone", "region"], sort=False):
         for part in components(reference, str(zone), list(sub.index)):
             u = units.loc[part]
             pop = u.groupby("region")["population"].sum()
@@ -91,7 +93,9 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
             })
     out = pd.DataFrame(rows, columns=list(ZONE_COLUMNS[1:]))
     out = out.sort_values(["population", "n_unites"], ascending=False, kind="stable")
-    out.insert(0, "zone_blanche", [f"ZB-{i:03d}" for i in range(1, len(out) + 1)])
+    rank = out.groupby("region").cumcount() + 1
+    out.insert(0, "zone_blanche", [f"ZB-{r}-{i:03d}" for r, i in zip(out["region"], rank,
+                                                                     strict=True)])
     return out.reset_index(drop=True)
 
 
