@@ -69,7 +69,7 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
     Examples
     --------
     >>> zb = zones_blanches(membership(reg, ref), ref, scope=paca)  # doctest: +SKIP
-    >>> int(zb["population"].sum()) == int(ref.units.loc[gaps, "population"].sum())  # doctest: +SKIP
+    >>> int(zb["population"].sum()) > 0  # doctest: +SKIP
     True
     """
     gaps = gap_codes(members, reference, scope)

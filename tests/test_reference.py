@@ -92,7 +92,7 @@ def test_areas_are_computed_in_metres(ref):
 def test_locate_data_order(tmp_path, monkeypatch):
     monkeypatch.setenv("CPTS_GEO_DATA", str(SHARED))
     assert locate_data() == SHARED.resolve()
-    with pytest.raises(CptsGeoError, match="No reference data found in .*--data"):
+    with pytest.raises(CptsGeoError, match=r"No reference data found in .*--data"):
         locate_data(tmp_path)
     monkeypatch.setenv("CPTS_GEO_DATA", str(tmp_path))
     with pytest.raises(CptsGeoError, match="CPTS_GEO_DATA"):
