@@ -132,9 +132,18 @@ def staging(out: Path) -> Iterator[Path]:
         yield tmp
         (tmp / MARKER).write_text("written by cpts-geo\n", encoding="utf-8")
         publish(tmp, out)
+        _remove_leftovers(out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove staging directories that a killed earlier run left beside ``out``."""
+    for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*"):
+        for stale in out.parent.glob(pattern):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def publish(tmp: Path, out: Path) -> None:

@@ -1,0 +1,174 @@
+"""The command line: coverage, safe outputs, clean errors (atlas and check have their own files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from conftest import PACA_DIR, SHARED
+
+from cpts_geo.cli import main
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    runner = CliRunner()
+    return runner.invoke(main, list(args), env={"CPTS_GEO_DATA": str(SHARED), **(env or {})})
+
+
+def test_help_and_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "cpts_geo", "--help"], capture_output=True,
+                         text=True, check=True)
+    for cmd in ("atlas", "coverage", "check", "fetch"):
+        assert cmd in out.stdout
+
+
+def test_coverage_text_report_on_the_default_registry():
+    res = run("coverage", "--region", "93")
+    assert res.exit_code == 0, res.output
+    assert "Provence-Alpes-Côte d'Azur" in res.stdout
+    assert "98,06" in res.stdout
+    assert "Nice (06088)" in res.stdout and "Toulon (83137)" in res.stdout
+    assert "Marseille 1er Arrondissement" in res.stdout
+    assert "05120" in res.stderr  # the remap is reported, not silent
+
+
+def test_coverage_json_contract(paca_analysis):
+    res = run("coverage", "--region", "93", "--json",
+              "--registry", str(PACA_DIR / "cpts-communes.csv"))
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    for key in ("population_totale", "population_couverte", "taux_couverture", "par_stade",
+                "zones_blanches", "conflits", "partages"):
+        assert key in data
+    assert data["population_totale"] == 5_218_960
+    assert data["taux_couverture"] == round(100 * data["population_couverte"] / 5_218_960, 2)
+    assert set(data["par_stade"]) == {"fonctionnement", "jusqu_projet_valide", "tous_stades"}
+    assert data["par_stade"]["tous_stades"]["population_couverte"] == data["population_couverte"]
+    assert {p["code"] for p in data["partages"]} == {"06088", "83137"}
+    assert all({"codes", "population"} <= set(z) for z in data["zones_blanches"])
+    assert data["conflits"] == []
+    assert sum(z["population"] for z in data["zones_blanches"]) == (
+        data["population_totale"] - data["population_couverte"])
+
+
+def test_coverage_france_lists_every_region():
+    res = run("coverage", "--json")
+    data = json.loads(res.stdout)
+    assert data["population_totale"] == 68_350_798
+    assert data["perimetre"] == "France"
+
+
+def test_coverage_out_writes_tables_and_gpkg(tmp_path):
+    out = tmp_path / "res"
+    res = run("coverage", "--region", "93", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in out.iterdir()}
+    assert {"couverture.csv", "territoires.csv", "conflits.csv", "zones_blanches.csv",
+            "partages.csv", "couverture.xlsx", "cpts.gpkg"} <= names
+    text = (out / "territoires.csv").read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 right
+    assert "CPTS Actes Santé".encode() in text
+    layers = {str(n) for n, _ in pyogrio.list_layers(out / "cpts.gpkg")}
+    assert layers == {"territoires", "conflits", "zones_blanches"}
+    terr = pyogrio.read_dataframe(out / "cpts.gpkg", layer="territoires")
+    assert len(terr) == 70 and terr.crs.to_epsg() == 2154
+    wb = openpyxl.load_workbook(out / "couverture.xlsx")
+    assert {"couverture", "territoires", "conflits", "zones_blanches", "partages"} <= set(
+        wb.sheetnames)
+    # nothing written outside the directory given, no staging left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_formula_looking_names_are_neutralised(tmp_path):
+    reg = tmp_path / "reg.csv"
+    reg.write_text('cpts_nom;code_insee\n"=HYPERLINK(""http://x"",""y"")";05023\n'
+                   "+CPTS;05027\n", encoding="utf-8")
+    out = tmp_path / "res"
+    res = run("coverage", "--registry", str(reg), "--region", "93", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    csv_text = (out / "territoires.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and "'+CPTS" in csv_text
+    assert "\n=HYPERLINK" not in csv_text and ";=HYPERLINK" not in csv_text
+    wb = openpyxl.load_workbook(out / "couverture.xlsx")
+    cells = [c.value for row in wb["territoires"].iter_rows() for c in row]
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in cells
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+
+
+def test_out_refuses_a_foreign_directory_without_overwrite(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("précieux", encoding="utf-8")
+    res = run("coverage", "--region", "93", "--out", str(out))
+    assert res.exit_code == 2
+    assert "--overwrite" in res.output
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "précieux"
+    res = run("coverage", "--region", "93", "--out", str(out), "--overwrite")
+    assert res.exit_code == 0
+    assert (out / "couverture.csv").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "précieux"  # others kept
+    # a directory this tool wrote may be refreshed without --overwrite
+    res = run("coverage", "--region", "93", "--out", str(out))
+    assert res.exit_code == 0
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "f"
+    target.write_text("x", encoding="utf-8")
+    res = run("coverage", "--out", str(target))
+    assert res.exit_code == 2 and "is a file" in res.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("coverage", "--region", "99"), "is not a région code"),
+    (("coverage", "--registry", "/nonexistent/reg.csv"), "no such file"),
+    (("coverage", "--data", "/nonexistent"), "No reference data found"),
+])
+def test_bad_input_exits_2_without_traceback(args, message):
+    res = run(*args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+
+
+def _snapshot(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_killed_run_leaves_previous_outputs_byte_identical(tmp_path):
+    """Kill ``coverage --out`` while it writes: the previous outputs are untouched."""
+    out = tmp_path / "res"
+    env = {**os.environ, "CPTS_GEO_DATA": str(SHARED)}
+    cmd = [sys.executable, "-m", "cpts_geo", "coverage", "--out", str(out)]
+    subprocess.run([*cmd, "--region", "93"], env=env, check=True, capture_output=True)
+    before = _snapshot(out)
+    killed_while_writing = False
+    for _ in range(5):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            staged = [p for p in tmp_path.glob(".res.tmp-*") if any(p.iterdir())]
+            if staged:
+                proc.send_signal(signal.SIGKILL)
+                killed_while_writing = True
+                break
+            time.sleep(0.005)
+        proc.wait()
+        if killed_while_writing:
+            break
+    assert killed_while_writing, "the run finished before it could be killed mid-way"
+    assert _snapshot(out) == before
+    # the next run cleans up what the killed one left
+    subprocess.run([*cmd, "--region", "93"], env=env, check=True, capture_output=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
