@@ -198,8 +198,8 @@ def check(project: Path, registry: Path | None, sheet: str | None, as_json: bool
 @main.command()
 @click.option("--data", "data", type=click.Path(path_type=Path), default=None,
               help="Directory to build (default: data/communes/).")
-@click.option("--year", type=int, default=None, help="Year of the commune contours "
-              "(default: the latest published).")
+@click.option("--year", type=int, default=None, help="COG year of the codes and populations "
+              "(default: the latest published; contours of that year, else the year before).")
 @_guard
 def fetch(data: Path | None, year: int | None) -> None:
     """Build the reference data directory from the public sources (needs internet)."""
