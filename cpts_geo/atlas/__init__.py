@@ -1,14 +1,137 @@
-"""The atlas: interactive HTML pages (folium) and static figures. Rendering only."""
+"""The atlas: interactive HTML pages (folium) and static figures. Rendering only.
+
+:func:`write_atlas` writes a national index (``index.html``) and one page per région
+(``<code>.html``) from an :class:`~cpts_geo.analysis.Analysis`, with Leaflet and the atlas's own
+script shipped beside them in ``lib/``: the pages open with no network. Modules:
+:mod:`~cpts_geo.atlas.pages` (the pages), :mod:`~cpts_geo.atlas.display` (display geometry:
+coverage simplification, unions, GeoJSON), :mod:`~cpts_geo.atlas.assets` (offline assets, safe
+JSON embedding). folium is imported only when pages are written.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["write_atlas"]
+from ..errors import CptsGeoError
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+
+__all__ = ["atlas_regions", "write_atlas"]
 
 
-def write_atlas(analysis: Any, directory: Path, *, regions: list[str] | None = None,
+def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[str]:
+    """The régions that get a page: ``regions`` checked, or every région with a CPTS.
+
+    Parameters
+    ----------
+    analysis
+        The national analysis.
+    regions
+        Région codes asked for (``"93"``, ``"6"`` is read as ``"06"``); ``None`` for every
+        région where at least one CPTS claims a unit.
+
+    Returns
+    -------
+    list of str
+        Région codes, sorted, without duplicates.
+
+    Raises
+    ------
+    CptsGeoError
+        When a code is not a région of the reference data; the message lists the codes.
+
+    Examples
+    --------
+    >>> atlas_regions(analyse(reg, ref))  # doctest: +SKIP
+    ['84', '93']
+    """
+    known = set(analysis.reference.finest["region"])
+    if regions is None:
+        table = analysis.couverture["region"]
+        return sorted(str(c) for c in table.index[table["n_cpts"] > 0] if str(c) in known)
+    out = []
+    bad = []
+    for raw in regions:
+        code = str(raw).strip().zfill(2)
+        if code in known:
+            out.append(code)
+        else:
+            bad.append(str(raw))
+    if bad:
+        listing = ", ".join(f"{c} ({analysis.reference.region_name(c)})" for c in sorted(known))
+        raise CptsGeoError(f"not a région code: {', '.join(map(repr, bad))}; use one of: "
+                           f"{listing}")
+    return sorted(set(out))
+
+
+def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False) -> list[Path]:
-    """Write the atlas pages into ``directory`` (placeholder until the atlas lands)."""
-    raise NotImplementedError
+    """Write the atlas into ``directory``: ``index.html``, one page per région, ``lib/``.
+
+    Parameters
+    ----------
+    analysis
+        The national analysis (:func:`cpts_geo.analysis.analyse` without ``region``); each
+        région's page is drawn from :func:`cpts_geo.analysis.for_region`.
+    directory
+        Where to write (created if needed). Files are written in place: callers that need an
+        atomic update write into a staging directory (:func:`cpts_geo.outputs.staging`).
+    regions
+        Région codes to draw; ``None`` for every région with at least one CPTS.
+    tiles
+        Add an OpenStreetMap basemap to the pages (needs the network when viewed; without it
+        the pages load nothing from the network).
+    png, svg
+        Also write static figures (PNG / SVG) of each région.
+
+    Returns
+    -------
+    list of Path
+        The HTML pages written: ``index.html`` first, then ``<code>.html`` by région code.
+
+    Raises
+    ------
+    CptsGeoError
+        When a région code is unknown, or figures are asked for but unavailable.
+
+    Examples
+    --------
+    >>> from cpts_geo.analysis import analyse
+    >>> pages = write_atlas(analyse(reg, ref), Path("outputs/atlas"), regions=["93"])
+    ... # doctest: +SKIP
+    >>> [p.name for p in pages]  # doctest: +SKIP
+    ['index.html', '93.html']
+    """
+    from .assets import copy_static
+    from .pages import AtlasContext, communes_file, national_page, region_page
+
+    directory = Path(directory)
+    codes = atlas_regions(analysis, regions)
+    if (png or svg) and importlib.util.find_spec(f"{__name__}.figures") is None:
+        raise CptsGeoError("--png/--svg: static figures are not available in this installation "
+                           "(cpts_geo.atlas.figures is missing)")
+    directory.mkdir(parents=True, exist_ok=True)
+    copy_static(directory)
+    ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
+    pages: list[Path] = []
+    for code in codes:
+        page, communes = region_page(ctx, code)
+        path = directory / ctx.pages[code]
+        path.write_text(page, encoding="utf-8")
+        (directory / communes_file(code)).write_text(communes, encoding="utf-8")
+        pages.append(path)
+    index = directory / "index.html"
+    index.write_text(national_page(ctx), encoding="utf-8")
+    pages.insert(0, index)
+    if png or svg:
+        from .figures import write_figures  # type: ignore[import-not-found, unused-ignore]
+
+        write_figures(analysis, directory, regions=codes, png=png, svg=svg)
+    if importlib.util.find_spec(f"{__name__}.embed") is not None:
+        from .embed import write_embed_snippets  # type: ignore[import-not-found, unused-ignore]
+
+        write_embed_snippets(directory, pages)
+    return pages

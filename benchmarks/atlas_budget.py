@@ -1,0 +1,181 @@
+"""Budget of the atlas on France-scale data: time to write, page sizes, first render.
+
+Builds a France-scale registry (``benchmarks/generate_registry.py``: 1,000 CPTS over the real
+communes; a simple stand-in when that module is missing), analyses it, writes the whole atlas
+(national index + every région), then opens the national page in headless Chromium from disk
+with the network blocked and times its first render: from navigation start to the moment the
+page's script has added every layer and a frame has been drawn (``window.__atlasReadyAt``).
+
+Prints a table and exits 1 when a budget is exceeded:
+
+* a région page under 1.5 MB, the national page under 3 MB;
+* first render of the national page under 1.5 s (median of ``--runs``);
+* analysis + writing every page under 10 s (with the display-geometry cache warm; the first run
+  on a new data directory also simplifies the unit coverage once, reported apart).
+
+Usage::
+
+    CPTS_GEO_DATA=../shared/data python benchmarks/atlas_budget.py [--n 1000] [--seed 0]
+        [--out DIR] [--runs 5] [--chromium /usr/bin/chromium]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MB = 1024 * 1024
+BUDGET_REGION_BYTES = 1.5 * MB
+BUDGET_NATIONAL_BYTES = 3 * MB
+BUDGET_RENDER_S = 1.5
+BUDGET_PIPELINE_S = 10.0
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def stand_in_registry(reference, n_cpts: int = 1000) -> pd.DataFrame:
+    """Communes of each département split into chunks by code order (about ``n_cpts``)."""
+    units = reference.finest.sort_index()
+    per = len(units) / n_cpts
+    rows = []
+    stages = ["ACI signé", "Projet de santé validé", "Lettre d'intention validée", "Émergence", ""]
+    k = 0
+    for dept, sub in units.groupby("departement", sort=True):
+        n = max(1, round(len(sub) / per))
+        chunk = np.arange(len(sub)) * n // len(sub)
+        for i in range(n):
+            k += 1
+            for code in sub.index[chunk == i]:
+                rows.append({"cpts_id": f"B{k:04d}", "cpts_nom": f"CPTS {dept}-{i + 1}",
+                             "stade": stages[k % len(stages)], "code_commune": code,
+                             "partage": ""})
+    return pd.DataFrame(rows)
+
+
+def france_registry(reference, n_cpts: int, seed: int) -> tuple[pd.DataFrame, str]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from generate_registry import generate_registry
+    except ImportError:
+        return stand_in_registry(reference, n_cpts), "stand-in (communes by code order)"
+    return generate_registry(reference, n_cpts=n_cpts, seed=seed), "generate_registry"
+
+
+def render_times(page: Path, chromium: str, runs: int) -> list[float]:
+    """Seconds from navigation start to the layers drawn, one fresh context per run."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
+        try:
+            for _ in range(runs):
+                context = browser.new_context(viewport={"width": 1400, "height": 850})
+                blocked: list[str] = []
+
+                def route(r, blocked=blocked):
+                    if r.request.url.startswith("file://"):
+                        r.continue_()
+                    else:
+                        blocked.append(r.request.url)
+                        r.abort()
+
+                context.route("**/*", route)
+                tab = context.new_page()
+                errors: list[str] = []
+                tab.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                tab.goto(page.as_uri())
+                tab.wait_for_function("window.__atlasReady === true", timeout=30_000)
+                times.append(tab.evaluate("window.__atlasReadyAt") / 1000)
+                context.close()
+                if blocked or errors:
+                    raise SystemExit(f"{page.name}: blocked {blocked}, errors {errors}")
+        finally:
+            browser.close()
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=None, help="reference data directory")
+    parser.add_argument("--n", type=int, default=1000, help="number of CPTS")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="keep the atlas here")
+    parser.add_argument("--runs", type=int, default=5, help="render runs (median)")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args(argv)
+
+    from cpts_geo import load_reference
+    from cpts_geo.analysis import analyse
+    from cpts_geo.atlas import write_atlas
+    from cpts_geo.atlas.display import NATIONAL_TOLERANCE_M, REGION_TOLERANCE_M, simplified_units
+    from cpts_geo.registry import registry_from_frame
+
+    t0 = time.perf_counter()
+    ref = load_reference(args.data)
+    for zone in ref.zones:  # cleaned and simplified coverage: cached on disk after a first run
+        for tol in (REGION_TOLERANCE_M, NATIONAL_TOLERANCE_M):
+            simplified_units(ref, zone, tol)
+    t_geometry = time.perf_counter() - t0
+    frame, origin = france_registry(ref, args.n, args.seed)
+    registry = registry_from_frame(frame, ref, source=f"France synthétique ({origin})")
+
+    from cpts_geo import load_reference as _fresh  # a cold Reference: only disk caches help
+
+    ref = _fresh(args.data)
+    registry = registry_from_frame(frame, ref, source=f"France synthétique ({origin})")
+    t0 = time.perf_counter()
+    analysis = analyse(registry, ref)
+    t_analyse = time.perf_counter() - t0
+    out = args.out or Path(tempfile.mkdtemp(prefix="atlas-budget-"))
+    t0 = time.perf_counter()
+    pages = write_atlas(analysis, out)
+    t_write = time.perf_counter() - t0
+
+    index = pages[0]
+    regions = pages[1:]
+    sizes = {p.name: p.stat().st_size for p in regions}
+    biggest = max(sizes, key=sizes.__getitem__)
+    national = index.stat().st_size
+    lib = sum(f.stat().st_size for f in (out / "lib").rglob("*") if f.is_file())
+    communes = max((f.stat().st_size for f in out.glob("*-communes.js")), default=0)
+    renders = render_times(index, args.chromium, args.runs)
+    render = statistics.median(renders)
+    region_render = statistics.median(render_times(out / biggest, args.chromium, 3))
+
+    n_cpts = len(analysis.territories.table)
+    print(f"registry: {n_cpts} CPTS, {len(registry.claims)} claims ({origin}); "
+          f"{len(regions)} région pages in {out}")
+    print(f"{'measure':<46}{'value':>14}{'budget':>12}  ok")
+    checks = [
+        ("geometry ready (clean + simplify, cached)", f"{t_geometry:.2f} s", "", True),
+        ("analyse (France)", f"{t_analyse:.2f} s", "", True),
+        ("write_atlas (index + every région)", f"{t_write:.2f} s", "", True),
+        ("pipeline: analyse + write_atlas", f"{t_analyse + t_write:.2f} s",
+         f"{BUDGET_PIPELINE_S:.0f} s", t_analyse + t_write < BUDGET_PIPELINE_S),
+        (f"largest région page ({biggest})", f"{sizes[biggest] / MB:.2f} MB",
+         f"{BUDGET_REGION_BYTES / MB:.1f} MB", sizes[biggest] < BUDGET_REGION_BYTES),
+        ("national page (index.html)", f"{national / MB:.2f} MB",
+         f"{BUDGET_NATIONAL_BYTES / MB:.1f} MB", national < BUDGET_NATIONAL_BYTES),
+        ("shared lib/ (Leaflet + atlas.js/css)", f"{lib / MB:.2f} MB", "", True),
+        ("largest commune outlines (on demand)", f"{communes / MB:.2f} MB", "", True),
+        (f"first render index.html (median of {len(renders)})", f"{render:.3f} s",
+         f"{BUDGET_RENDER_S:.1f} s", render < BUDGET_RENDER_S),
+        (f"first render {biggest} (median of 3)", f"{region_render:.3f} s", "", True),
+    ]
+    for name, value, budget, ok in checks:
+        print(f"{name:<46}{value:>14}{budget:>12}  {'yes' if ok else 'NO'}")
+    print("région pages: " + ", ".join(f"{k} {v / MB:.2f}" for k, v in sorted(sizes.items()))
+          + " (MB)")
+    return 0 if all(ok for *_, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,361 @@
+"""The atlas pages in headless Chromium, opened from disk with the network blocked.
+
+Pages are those of ``test_atlas.py`` (the PACA registry with stages spread, a hostile CPTS name,
+a conflict and a CPTS in La Réunion), written once per session. Each test opens a page in a
+fresh browser context whose every request other than ``file://`` is aborted and recorded, and
+collects console errors, page errors and dialogs. Screenshots go to ``tests/artifacts/``; with
+``CPTS_GEO_DOCS_SCREENSHOT=1`` the PACA page of the real registry is also saved as
+``docs/atlas-paca.png``.
+
+Chromium is Debian's (``/usr/bin/chromium``, or ``CPTS_GEO_CHROMIUM``); Python Playwright drives
+it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import shapely
+from test_atlas import HOSTILE, HOSTILE_ID, REUNION_ID, atlas_build, page_data
+
+from cpts_geo.analysis import analyse, for_region
+from cpts_geo.atlas import write_atlas
+from cpts_geo.atlas.pages import fmt_int, fmt_pct
+from cpts_geo.stages import LABELS, STAGES
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("CPTS_GEO_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+DOCS = Path(__file__).parents[1] / "docs"
+VIEWPORT = {"width": 1400, "height": 850}
+
+
+@dataclass
+class Visit:
+    """A page opened from disk, with what it tried to do."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.blocked == [], f"requests left file://: {self.blocked}"
+        assert all(u.startswith(("file://", "data:")) for u in self.requests), self.requests
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt install chromium, or set "
+                    "CPTS_GEO_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def built(ref, paca, tmp_path_factory):
+    return atlas_build(ref, paca, tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture
+def visit(browser) -> Iterator[Callable[..., Visit]]:
+    contexts = []
+
+    def open_page(path: Path, viewport: dict[str, int] | None = None) -> Visit:
+        context = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block")
+        contexts.append(context)
+        page = context.new_page()
+        v = Visit(page)
+
+        def route(r: Any) -> None:
+            url = r.request.url
+            if url.startswith(("file://", "data:")):
+                r.continue_()
+            else:
+                v.blocked.append(url)
+                r.abort()
+
+        def dialog(d: Any) -> None:
+            v.dialogs.append(d.message)
+            d.dismiss()
+
+        context.route("**/*", route)
+        page.on("request", lambda r: v.requests.append(r.url))
+        page.on("console", lambda m: v.console_errors.append(m.text) if m.type == "error"
+                else None)
+        page.on("pageerror", lambda e: v.page_errors.append(str(e)))
+        page.on("dialog", dialog)
+        page.goto(path.as_uri())
+        page.wait_for_function("window.__atlasReady === true", timeout=15_000)
+        return v
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _screen_point(page: Any, lon: float, lat: float) -> tuple[float, float]:
+    """Page coordinates of a longitude/latitude on the main map (which must show it)."""
+    x, y, inside = page.evaluate(
+        """([lat, lon]) => {
+            const m = CptsAtlas.map, p = m.latLngToContainerPoint([lat, lon]);
+            const r = m.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y, m.getBounds().contains([lat, lon])];
+        }""", [lat, lon])
+    assert inside
+    return x, y
+
+
+def _inner_point(target: shapely.Geometry, others: list[shapely.Geometry]) -> shapely.Point:
+    """A point of ``target`` covered by none of ``others``, well inside it."""
+    free = shapely.difference(target, shapely.union_all(others)) if others else target
+    parts = sorted(shapely.get_parts(free), key=lambda g: g.area)
+    return shapely.point_on_surface(parts[-1].buffer(-0.002) or parts[-1])
+
+
+def _geoms(data: dict, layer: str) -> dict[str, shapely.Geometry]:
+    fc = data[layer]
+    return {str(f["properties"].get("i", f["properties"].get("c"))):
+            shapely.from_geojson(json.dumps(f["geometry"])) for f in fc["features"]}
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_region_page_opens_offline(built, visit):
+    _, out, _ = built
+    v = visit(out / "93.html")
+    ARTIFACTS.mkdir(exist_ok=True)
+    v.page.screenshot(path=str(ARTIFACTS / "atlas-93.png"))
+    v.assert_clean()
+    assert any(u.endswith("/lib/leaflet/leaflet.js") for u in v.requests)
+    assert not any("communes.js" in u for u in v.requests)  # outlines wait to be asked for
+    assert v.page.title() == "Atlas des CPTS — Provence-Alpes-Côte d'Azur (93)"
+
+
+def test_one_polygon_per_territory_in_each_stage_layer(built, visit):
+    national, out, _ = built
+    table = for_region(national, "93").territories.table
+    v = visit(out / "93.html")
+    for stage in STAGES:
+        expected = sorted(table.index[table["stade"] == stage])
+        assert sorted(v.page.evaluate("k => CptsAtlas.ids(k)", f"stage:{stage}")) == expected
+        drawn = v.page.locator(f".leaflet-pane path.atlas-stage-{stage}").count()
+        assert drawn == len(expected) > 0, stage
+    assert v.page.locator("path.atlas-conflit").count() == 1
+    assert v.page.locator("path.atlas-partage").count() == 2
+    assert v.page.locator("path.atlas-zb").count() == len(for_region(national, "93")
+                                                          .zones_blanches)
+    v.assert_clean()
+
+
+def test_legend_and_summary_match_analysis(built, visit):
+    national, out, _ = built
+    region = for_region(national, "93")
+    counts = region.territories.table["stade"].value_counts()
+    row = region.couverture["france"].iloc[0]
+    v = visit(out / "93.html")
+    page = v.page
+    for stage in STAGES:
+        item = page.locator(f'.atlas-legend li[data-stage="{stage}"]')
+        assert _norm(item.locator(".atlas-label").inner_text()) == LABELS[stage]
+        assert _norm(item.locator(".atlas-count").inner_text()) == _norm(
+            f"{fmt_int(counts.get(stage, 0))} CPTS")
+        assert item.locator("input").is_checked()
+    for key in ("tous_stades", "jusqu_projet_valide", "fonctionnement"):
+        assert _norm(page.inner_text(f"#atlas-taux-{key}")) == _norm(fmt_pct(row[f"taux_{key}"]))
+        assert _norm(page.inner_text(f"#atlas-pop-{key}")) == _norm(
+            fmt_int(row[f"population_couverte_{key}"]))
+    assert _norm(page.inner_text("#atlas-population-totale")) == _norm(
+        fmt_int(row["population_totale"]) + " hab.")
+    assert _norm(page.inner_text("#atlas-n-cpts")) == "70"
+    v.assert_clean()
+
+
+def test_layers_switch_off_and_on(built, visit):
+    _, out, _ = built
+    v = visit(out / "93.html")
+    page = v.page
+    paths = page.locator(".leaflet-pane path.atlas-stage-fonctionnement")
+    n = paths.count()
+    box = page.locator('input[data-atlas-layer="stage:fonctionnement"]')
+    box.uncheck()
+    assert paths.count() == 0
+    box.check()
+    assert paths.count() == n
+    page.locator('input[data-atlas-layer="zones_blanches"]').uncheck()
+    assert page.locator("path.atlas-zb").count() == 0
+    v.assert_clean()
+
+
+def test_tooltip_shows_hostile_name_as_text(built, visit):
+    _, out, _ = built
+    data = page_data(out / "93.html")
+    territories = {k: g for s in STAGES for k, g in _geoms({"t": data["territoires"][s]},
+                                                            "t").items()}
+    others = [g for k, g in territories.items() if k != HOSTILE_ID]
+    others += list(_geoms(data, "partages").values()) + list(_geoms(data, "conflits").values())
+    point = _inner_point(territories[HOSTILE_ID], others)
+    v = visit(out / "93.html")
+    page = v.page
+    x, y = _screen_point(page, point.x, point.y)
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    tooltip = page.locator(".leaflet-tooltip", has_text="Taille ACI")
+    tooltip.wait_for(state="visible", timeout=5_000)
+    assert page.locator(".leaflet-tooltip").count() == 1
+    text = tooltip.inner_text()
+    assert HOSTILE in text  # the markup is shown as text...
+    assert tooltip.locator("img").count() == 0  # ...and never parsed
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert "Stade" in text and "Taille ACI" in text and "Communes" in text
+    page.wait_for_timeout(100)
+    page.screenshot(path=str(ARTIFACTS / "atlas-93-tooltip.png"))
+    v.assert_clean()  # in particular: no alert dialog
+
+
+def test_tooltip_on_a_zone_blanche(built, visit):
+    national, out, _ = built
+    region = for_region(national, "93")
+    zb = region.zones_blanches
+    biggest = zb.loc[zb["superficie_km2"].idxmax()]  # large enough to hover at this zoom
+    data = page_data(out / "93.html")
+    gaps = _geoms(data, "zones_blanches")
+    point = _inner_point(gaps[biggest["zone_blanche"]], [])
+    v = visit(out / "93.html")
+    x, y = _screen_point(v.page, point.x, point.y)
+    v.page.mouse.move(x - 3, y - 3)
+    v.page.mouse.move(x, y)
+    tooltip = v.page.locator(".leaflet-tooltip")
+    tooltip.wait_for(state="visible", timeout=5_000)
+    assert tooltip.count() == 1
+    text = _norm(tooltip.inner_text())
+    assert "Zone blanche" in text
+    assert _norm(fmt_int(biggest["population"]) + " hab.") in text
+    pop = national.reference.units["population"]
+    first = biggest["codes"][0]
+    assert _norm(f"{biggest['communes'][0]} — {fmt_int(pop[first])} hab.") in text
+    v.assert_clean()
+
+
+def test_search_finds_a_commune(built, visit):
+    _, out, _ = built
+    v = visit(out / "93.html")
+    page = v.page
+    zoom = page.evaluate("CptsAtlas.map.getZoom()")
+    page.fill("#atlas-search", "eze")  # accents are ignored: Èze
+    results = page.locator("#atlas-search-results .atlas-result")
+    results.first.wait_for()
+    assert any("Èze (06059)" in t for t in results.all_inner_texts())
+    page.fill("#atlas-search", "sisteron")
+    results.first.wait_for()
+    assert results.first.inner_text().startswith("Sisteron (04209)")
+    page.press("#atlas-search", "Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = _norm(popup.inner_text())
+    assert "Sisteron (04209)" in text and "zone blanche" in text
+    page.locator("path.atlas-highlight").wait_for()  # its outline, loaded on demand
+    assert page.evaluate("CptsAtlas.map.getZoom()") > zoom + 2
+    assert any(u.endswith("/93-communes.js") for u in v.requests)
+    page.screenshot(path=str(ARTIFACTS / "atlas-93-search.png"))
+    v.assert_clean()
+
+
+def test_commune_outlines_on_demand(built, visit):
+    national, out, _ = built
+    n_units = len(for_region(national, "93").scope)
+    v = visit(out / "93.html")
+    page = v.page
+    assert page.evaluate("typeof window.CptsAtlasCommunes") == "undefined"
+    assert page.locator("path.atlas-commune").count() == 0
+    box = page.locator('input[data-atlas-layer="communes"]')
+    assert not box.is_checked()
+    box.check()
+    page.wait_for_function(f"document.querySelectorAll('path.atlas-commune').length === "
+                           f"{n_units}")
+    box.uncheck()
+    assert page.locator("path.atlas-commune").count() == 0
+    v.assert_clean()
+
+
+def test_drom_page(built, visit):
+    _, out, _ = built
+    v = visit(out / "04.html")
+    assert v.page.evaluate("CptsAtlas.ids('stage:fonctionnement')") == [REUNION_ID]
+    assert v.page.locator("path.atlas-stage-fonctionnement").count() == 1
+    v.assert_clean()
+
+
+def test_national_page(built, visit):
+    national, out, _ = built
+    table = national.territories.table
+    v = visit(out / "index.html")
+    page = v.page
+    page.screenshot(path=str(ARTIFACTS / "atlas-index.png"))
+    for stage in STAGES:
+        assert page.evaluate("k => CptsAtlas.count(k)", f"stage:{stage}") == int(
+            (table["stade"] == stage).sum())
+    insets = page.locator(".atlas-inset")
+    assert insets.count() == 5
+    reunion = page.locator('.atlas-inset[data-zone="974"]')
+    assert reunion.locator("path.atlas-stage-fonctionnement").count() == 1
+    rows = page.locator("#atlas-regions tbody tr[data-region]")
+    assert rows.count() == len(national.couverture["region"])
+    paca = page.locator('#atlas-regions tr[data-region="93"]')
+    assert "Provence-Alpes-Côte d'Azur" in paca.inner_text()
+    assert _norm(paca.locator("td").nth(2).inner_text()) == _norm(
+        fmt_pct(national.couverture["region"].loc["93", "taux_tous_stades"]))
+    assert page.locator('#atlas-regions tr[data-region="11"] a').count() == 0
+    v.assert_clean()
+    paca.locator("a").click()
+    page.wait_for_url("**/93.html")
+    page.wait_for_function("window.__atlasReady === true")
+    assert page.inner_text("h1") == "Provence-Alpes-Côte d'Azur"
+    v.assert_clean()
+
+
+def test_national_first_render_is_fast(built, visit):
+    _, out, _ = built
+    v = visit(out / "index.html")
+    ready_ms = v.page.evaluate("window.__atlasReadyAt")
+    assert ready_ms < 1500, f"first render took {ready_ms:.0f} ms"
+
+
+@pytest.mark.skipif(not os.environ.get("CPTS_GEO_DOCS_SCREENSHOT"),
+                    reason="set CPTS_GEO_DOCS_SCREENSHOT=1 to refresh docs/atlas-paca.png")
+def test_docs_screenshot(ref, paca, visit, tmp_path):
+    """The PACA page of the real registry (January 2026), as shown in the README."""
+    out = tmp_path / "atlas"
+    write_atlas(analyse(paca, ref), out, regions=["93"])
+    v = visit(out / "93.html", viewport={"width": 1280, "height": 800})
+    data = page_data(out / "93.html")
+    shown = _geoms({"t": data["territoires"]["non_renseigne"]}, "t")
+    point = _inner_point(shown["PACA-047"], [g for k, g in shown.items() if k != "PACA-047"])
+    x, y = _screen_point(v.page, point.x, point.y)
+    v.page.mouse.move(x - 3, y - 3)
+    v.page.mouse.move(x, y)
+    v.page.locator(".leaflet-tooltip").wait_for(state="visible")
+    DOCS.mkdir(exist_ok=True)
+    v.page.screenshot(path=str(DOCS / "atlas-paca.png"))
+    v.assert_clean()
