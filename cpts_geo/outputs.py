@@ -34,8 +34,8 @@ def neutralise(value: Any) -> Any:
 
     Examples
     --------
-    >>> neutralise('=HYPERLINK("http://x")'), neutralise("Nice"), neutralise(-3)
-    ('\\'=HYPERLINK("http://x")', 'Nice', -3)
+    >>> neutralise("=1+1"), neutralise("Nice"), neutralise(-3)
+    ("'=1+1", 'Nice', -3)
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
@@ -50,6 +50,19 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
                 lambda v: neutralise(";".join(map(str, v)) if isinstance(v, (list, tuple))
                                      else v))
     return out
+
+
+_XLSX_CELL_MAX = 32_767
+
+
+def _fit_cell(value: Any) -> Any:
+    """Shorten text past Excel's cell limit, saying how much was left out (the CSV has all)."""
+    if isinstance(value, str) and len(value) > _XLSX_CELL_MAX:
+        cut = value[: _XLSX_CELL_MAX - 80]
+        cut = cut[: cut.rfind(";")] if ";" in cut else cut
+        rest = value.count(";") - cut.count(";")
+        return f"{cut}; … (+{rest} autres, liste complète dans le fichier CSV)"
+    return value
 
 
 def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False) -> Path:
@@ -216,7 +229,8 @@ def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
         path = directory / "couverture.xlsx"
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
             for name, frame in tables.items():
-                _flatten(frame).to_excel(writer, sheet_name=name[:31], index=False)
+                _flatten(frame).map(_fit_cell).to_excel(writer, sheet_name=name[:31],
+                                                        index=False)
         written.append(path)
     if gpkg and analysis.territories.geometry:
         written.append(write_gpkg(geo_layers(analysis), directory / "cpts.gpkg"))

@@ -172,3 +172,17 @@ def test_killed_run_leaves_previous_outputs_byte_identical(tmp_path):
     # the next run cleans up what the killed one left
     subprocess.run([*cmd, "--region", "93"], env=env, check=True, capture_output=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
+
+
+def test_national_tables_fit_excel_cells(tmp_path):
+    """France-wide zones blanches list thousands of communes: the XLSX cell is cut, not the CSV."""
+    out = tmp_path / "fr"
+    res = run("coverage", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out / "couverture.xlsx", read_only=True)
+    cells = [c for row in wb["zones_blanches"].iter_rows(values_only=True) for c in row]
+    longest = max((c for c in cells if isinstance(c, str)), key=len)
+    assert len(longest) <= 32_767
+    assert "liste complète dans le fichier CSV" in longest
+    csv_text = (out / "zones_blanches.csv").read_text(encoding="utf-8-sig")
+    assert max(len(line) for line in csv_text.splitlines()) > 32_767
