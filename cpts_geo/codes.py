@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Normalised",
     "format_code",
     "normalise",
+    "resolve",
 ]
 
 #: The communes split into arrondissements municipaux, and their arrondissement codes.
@@ -31,16 +33,20 @@ CITY_OF_ARRONDISSEMENT: dict[str, str] = {
     arr: city for city, arrs in ARRONDISSEMENTS.items() for arr in arrs
 }
 
-_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
-_FLOAT_INT = re.compile(r"^(\d{1,5})\.0+$")
+_CODE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$", re.ASCII)
+_FLOAT_INT = re.compile(r"^([0-9]{1,5})\.0+$", re.ASCII)
+# spaces of every kind (thousands separators included), quotes and the apostrophe Excel puts
+# before a number typed as text
+_NOISE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff'\"\u2018\u2019]")
 
 
 def format_code(value: object) -> str | None:
     """Write one commune or arrondissement code in its canonical form, or ``None``.
 
-    Accepts what spreadsheets produce: integers and floats that lost their leading zero,
-    surrounding spaces, non-breaking spaces, lower-case Corsican codes. Does not check that the
-    code exists (see :func:`normalise`).
+    Accepts what spreadsheets produce: integers and floats that lost their leading zero
+    (``1001`` for ``01001``: a 4-digit code gains one leading zero, never more), surrounding and
+    thousands-separator spaces (``13 001``), a leading apostrophe, full-width digits, lower-case
+    Corsican codes. Does not check that the code exists (see :func:`normalise`).
 
     Parameters
     ----------
@@ -50,12 +56,15 @@ def format_code(value: object) -> str | None:
     Returns
     -------
     str or None
-        The five-character code, or ``None`` when ``value`` cannot be a code.
+        The five-character code (ASCII digits, or ``2A``/``2B`` and three digits), or ``None``
+        when ``value`` cannot be a code.
 
     Examples
     --------
     >>> [format_code(v) for v in (1001, "1001", " 01001 ", "2a004", 1001.0, "abc", None)]
     ['01001', '01001', '01001', '2A004', '01001', None, None]
+    >>> format_code("13 001"), format_code(101), format_code("2A04")
+    ('13001', None, None)
     """
     if value is None or isinstance(value, bool):
         return None
@@ -63,20 +72,59 @@ def format_code(value: object) -> str | None:
         if math.isnan(value) or not value.is_integer():
             return None
         value = int(value)
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = str(value)
-    text = re.sub(r"[\s\u00a0\u202f'\"]", "", text).upper()
+    text = str(value)
+    if len(text) > 64:  # no code is that long; do not spend time on it
+        return None
+    if any(unicodedata.category(c) == "No" for c in text):  # superscripts, fractions...
+        return None
+    text = _NOISE.sub("", unicodedata.normalize("NFKC", text)).upper()
     if m := _FLOAT_INT.match(text):
         text = m.group(1)
-    if text.isdigit() and 3 <= len(text) < 5:
-        text = text.zfill(5)
-    elif re.fullmatch(r"2[AB]\d{2}", text):  # '2A04' style cannot be trusted
-        return None
+    if len(text) == 4 and text.isascii() and text.isdigit():
+        text = "0" + text  # départements 01-09 lose their leading zero in spreadsheets
     return text if _CODE.match(text) else None
+
+
+def resolve(code: str, crosswalk: Mapping[str, str],
+            current: Collection[str] | None = None) -> str | None:
+    """The current code for a formatted code, following the crosswalk, or ``None``.
+
+    An arrondissement municipal code, or a code in ``current``, is its own current code (the
+    crosswalk maps arrondissements to their city, which is not wanted here). Chains of merges
+    (``a`` → ``b`` → ``c``) are followed.
+
+    Parameters
+    ----------
+    code
+        A code as given by :func:`format_code`.
+    crosswalk
+        Historical code → current code.
+    current
+        The current codes; without it every code is taken as current unless the crosswalk
+        maps it elsewhere.
+
+    Returns
+    -------
+    str or None
+        The current code, or ``None`` when ``current`` is given and the code is neither
+        current nor mapped to a current code.
+
+    Examples
+    --------
+    >>> resolve("05120", {"05120": "05001"}), resolve("13201", {"13201": "13055"})
+    ('05001', '13201')
+    >>> resolve("99999", {}, current={"05001"}) is None
+    True
+    """
+    seen = {code}
+    while True:
+        if code in CITY_OF_ARRONDISSEMENT or (current is not None and code in current):
+            return code
+        new = crosswalk.get(code)
+        if new is None or new in seen:
+            return code if current is None else None
+        seen.add(new)
+        code = new
 
 
 @dataclass(frozen=True)
@@ -114,8 +162,9 @@ def normalise(
         Historical code → current code (``passage-communes-historique.csv``). Without it, codes
         are only formatted.
     current
-        The current codes (communes and arrondissements). A current code is never remapped; with
-        ``current`` given, a code neither current nor in the crosswalk is reported as unknown.
+        The current codes (communes and arrondissements). A current code, or an arrondissement
+        municipal code, is never remapped; with ``current`` given, a code neither current nor
+        mapped to a current one by the crosswalk is reported as unknown.
 
     Returns
     -------
@@ -127,28 +176,23 @@ def normalise(
     >>> n = normalise([1001, " 2a004 ", "05120"], crosswalk={"05120": "05001"})
     >>> n.codes, n.remapped
     (['01001', '2A004', '05001'], {'05120': '05001'})
+    >>> normalise(["99999", "x"], current={"01001"}).unknown
+    ['99999', 'x']
     """
     crosswalk = crosswalk or {}
-    current_set = set(current) if current is not None else None
+    current_set = None if current is None else (
+        current if isinstance(current, (set, frozenset)) else set(current))
     out: list[str | None] = []
     remapped: dict[str, str] = {}
     unknown: list[object] = []
     for value in values:
         code = format_code(value)
-        if code is None:
+        new = None if code is None else resolve(code, crosswalk, current_set)
+        if code is None or new is None:
             out.append(None)
             unknown.append(value)
             continue
-        if current_set is not None and code in current_set:
-            out.append(code)
-            continue
-        new = crosswalk.get(code)
-        if new is not None and new != code:
+        if new != code:
             remapped[code] = new
-            out.append(new)
-        elif current_set is None or new == code:
-            out.append(code)
-        else:
-            out.append(None)
-            unknown.append(value)
+        out.append(new)
     return Normalised(out, remapped, unknown)

@@ -33,7 +33,28 @@ MIN_SHARE = 0.10
 
 def _looks_lambert93(bounds: np.ndarray) -> bool:
     xmin, ymin, xmax, ymax = bounds
-    return xmin >= 0 and xmax <= 1_400_000 and ymin >= 6_000_000 and ymax <= 7_200_000
+    return bool(xmin >= 0 and xmax <= 1_400_000 and ymin >= 6_000_000 and ymax <= 7_200_000)
+
+
+def _looks_lonlat(bounds: np.ndarray) -> bool:
+    xmin, ymin, xmax, ymax = bounds
+    return bool(-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90)
+
+
+def _looks_swapped(bounds: np.ndarray) -> bool:
+    """Latitude and longitude in the wrong order, somewhere in metropolitan France."""
+    xmin, ymin, xmax, ymax = bounds
+    return bool(41 <= xmin <= xmax <= 52 and -6 <= ymin <= ymax <= 10)
+
+
+def _polygon_layer(path: Path) -> str | None:
+    import pyogrio
+
+    layers = pyogrio.list_layers(path)
+    for name, geom_type in layers:
+        if geom_type and "POLYGON" in str(geom_type).upper():
+            return str(name)
+    return str(layers[0][0]) if len(layers) else None
 
 
 def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
@@ -41,9 +62,25 @@ def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
     """Read a GeoJSON or GeoPackage of CPTS perimeters into registry records.
 
     Properties are matched like registry columns: a name (``nom``, ``cpts_nom``...), an optional
-    identifier and stage. A layer with no CRS is taken as EPSG:4326, or as Lambert-93 when its
-    coordinates are plainly metres in metropolitan France (with a warning); invalid polygons are
-    repaired (with a warning).
+    identifier and stage. The first polygon layer is read. GeoJSON is WGS 84 (EPSG:4326) by its
+    standard unless it names another CRS; a file with no CRS whose coordinates are plainly metres
+    in metropolitan France is read as Lambert-93 (EPSG:2154), with a warning; a GeoPackage with
+    no CRS is read as EPSG:4326, with a warning. Invalid polygons (self-intersecting...) are
+    repaired with ``make_valid``, with a warning.
+
+    Parameters
+    ----------
+    path
+        The GeoJSON or GeoPackage file.
+    reference
+        The reference data (unit polygons).
+    problems, warnings
+        Lists the problems and warnings found are appended to.
+
+    Returns
+    -------
+    list
+        One registry record per perimeter, for :func:`cpts_geo.registry.registry_from_records`.
 
     Examples
     --------
@@ -53,30 +90,65 @@ def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
 
     label = str(path)
     try:
-        layers = pyogrio.list_layers(path)
-        frame = pyogrio.read_dataframe(path, layer=str(layers[0][0]))
+        layer = _polygon_layer(path)
+        frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio/GDAL raise several kinds
         raise ValidationError([Problem(label, f"not a readable GeoJSON/GeoPackage file ({exc})."
                                        " Export the perimeters again from your GIS as GeoJSON "
                                        "(EPSG:4326) or GeoPackage.")]) from None
+    if not hasattr(frame, "geometry") or "geometry" not in getattr(frame, "columns", []):
+        raise ValidationError([Problem(label, f"layer {layer!r} has no geometry: give the CPTS "
+                                       "perimeters as polygons (GeoJSON or GeoPackage), or the "
+                                       "registry as a table (CSV, XLSX)")])
     if len(frame) == 0:
         problems.append(Problem(label, "empty file: no perimeter features"))
         return []
-    if frame.crs is None or (str(path).lower().endswith((".geojson", ".json")) and (
-            frame.crs.to_epsg() == 4326 and _looks_lambert93(frame.total_bounds))):
-        if _looks_lambert93(frame.total_bounds):
+    bounds = frame.total_bounds
+    is_geojson = label.lower().endswith((".geojson", ".json"))
+    if frame.crs is None or (is_geojson and frame.crs.to_epsg() == 4326
+                             and _looks_lambert93(bounds)):
+        if _looks_lambert93(bounds):
             frame = frame.set_crs("EPSG:2154", allow_override=True)
-            warnings.append(f"{label}: no CRS given, coordinates read as Lambert-93 (EPSG:2154)")
-        else:
+            warnings.append(f"{label}: no CRS given, coordinates read as Lambert-93 (EPSG:2154); "
+                            "name the CRS in the file to be sure")
+        elif _looks_lonlat(bounds):
             frame = frame.set_crs("EPSG:4326", allow_override=True)
-            if frame.crs is None:
-                warnings.append(f"{label}: no CRS given, coordinates read as EPSG:4326")
+            if not is_geojson:
+                warnings.append(f"{label}: no CRS given, coordinates read as longitude/latitude "
+                                "(EPSG:4326); name the CRS in the file to be sure")
+        else:
+            problems.append(Problem(label, "no CRS given and the coordinates are neither "
+                                    "longitude/latitude nor Lambert-93 metres (bounds "
+                                    f"{[round(float(b)) for b in bounds]}). Export the "
+                                    "perimeters again in EPSG:4326 or EPSG:2154."))
+            return []
     return claims_from_polygons(frame, reference, label, problems, warnings)
 
 
 def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: str,
                          problems: list[Problem], warnings: list[str]) -> list[_Record]:
     """Registry records from perimeter polygons: one record per feature with the units inside.
+
+    A unit belongs to a perimeter holding more than :data:`MAJORITY` of its area; a unit that
+    no perimeter holds most of, but that perimeters together cover most of, is claimed as shared
+    (``partage``) by each holding at least :data:`MIN_SHARE` of it. Areas are computed in each
+    zone's projected CRS.
+
+    Parameters
+    ----------
+    frame
+        The perimeters, one feature per CPTS, with a CRS.
+    reference
+        The reference data (unit polygons).
+    label
+        The source, for messages.
+    problems, warnings
+        Lists the problems and warnings found are appended to.
+
+    Returns
+    -------
+    list
+        One registry record per perimeter.
 
     Examples
     --------
@@ -95,8 +167,12 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
         problems.append(Problem(label, "missing required property: no CPTS name (nom, cpts_nom) "
                                 f"nor identifier; found {sorted(props)}"))
         return []
+    used = {name_col, id_col, stage_col}
+    extras = [c for c in props.values() if c not in used]
     geoms = np.asarray(frame.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    kinds = shapely.get_type_id(geoms)
+    not_polygon = ~missing & ~np.isin(kinds, (3, 6, 7))  # Polygon, MultiPolygon, collection
     invalid = ~missing & ~shapely.is_valid(geoms)
     if invalid.any():
         warnings.append(f"{label}: {int(invalid.sum())} invalid polygon(s) (e.g. self-"
@@ -147,20 +223,32 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
                                     f"'{name_col or id_col}' property", row=i + 1))
             continue
         if missing[i]:
-            problems.append(Problem(label, f"{feature} has no geometry", row=i + 1))
+            problems.append(Problem(label, f"{feature} has no geometry: draw its perimeter or "
+                                    "delete the feature", row=i + 1))
+            continue
+        if not_polygon[i]:
+            problems.append(Problem(label, f"{feature} is a {geoms[i].geom_type}, not a "
+                                    "polygon: give each CPTS perimeter as a "
+                                    "(multi)polygon", row=i + 1,
+                                    value=geoms[i].geom_type))
             continue
         if not claims[i]:
+            swapped = _looks_swapped(np.asarray(shapely.bounds(geoms[i])))
+            hint = (" Its coordinates look like latitude, longitude in the wrong order: write "
+                    "longitude first." if swapped and frame.crs is not None
+                    and frame.crs.is_geographic else
+                    " Check its CRS and position (is it in France, in the CRS the file "
+                    "declares?).")
             problems.append(Problem(
                 label, f"{feature}: the perimeter covers no commune (no commune has most of its "
-                "area inside). Check its CRS and position (is it in France?).", row=i + 1,
-                value=name or cid))
+                f"area inside).{hint}", row=i + 1, value=name or cid))
             continue
         shared = {c for c, s in claims[i] if s}
         records.append(_Record(
             row=i + 1, cpts_id=cid or name, cpts_nom=name or cid,
             stage=row[stage_col] if stage_col else "",
             codes=[("geometry", c) for c, _ in claims[i]], infra=tuple(sorted(shared)),
-            extra={}))
+            extra={c: _cell(row[c]) for c in extras}, stage_column=stage_col or "statut"))
     return records
 
 

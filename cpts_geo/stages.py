@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 __all__ = [
@@ -61,9 +62,6 @@ THRESHOLDS: dict[str, tuple[str, ...]] = {
     "tous_stades": STAGES,
 }
 
-#: ACI size tiers: tier → (lower bound inclusive, upper bound exclusive) of population served.
-_TIER_BOUNDS: tuple[tuple[int, float], ...] = ((0, 40_000), (40_000, 80_000),
-                                               (80_000, 175_000), (175_000, float("inf")))
 #: Maximum annual ACI funding by tier, in euros (fixed and variable parts together).
 TIER_CEILINGS: dict[int, int] = {1: 185_000, 2: 242_000, 3: 315_000, 4: 380_000}
 TIER_LABELS: dict[int, str] = {
@@ -102,6 +100,7 @@ def ceiling(population: int) -> int:
     return TIER_CEILINGS[tier(population)]
 
 
+@lru_cache(maxsize=4_096)
 def _fold(label: str) -> str:
     text = unicodedata.normalize("NFKD", label)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
@@ -113,7 +112,9 @@ def _fold(label: str) -> str:
 # Checked in order: the first rule whose words all appear in the folded label wins.
 _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("non", "renseigne"), "non_renseigne"),
+    (("non", "communique"), "non_renseigne"),
     (("inconnu",), "non_renseigne"),
+    (("inconnue",), "non_renseigne"),
     (("aci", "signe"), "fonctionnement"),
     (("aci", "signee"), "fonctionnement"),
     (("contrat", "signe"), "fonctionnement"),
@@ -132,15 +133,20 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("li", "valide"), "lettre_intention"),
     (("redaction",), "lettre_intention"),
     (("en", "construction"), "lettre_intention"),
+    (("pre", "projet"), "emergence"),  # before ("en", "projet"): "en pré-projet"
+    (("preprojet",), "emergence"),
     (("en", "projet"), "lettre_intention"),
     (("emergence",), "emergence"),
     (("emergente",), "emergence"),
-    (("pre", "projet"), "emergence"),
     (("initiative",), "emergence"),
     (("reflexion",), "emergence"),
     (("valide",), "projet_valide"),
     (("validee",), "projet_valide"),
+    (("signe",), "fonctionnement"),
+    (("signee",), "fonctionnement"),
 )
+# A negated label ("ACI non signé", "pas de lettre d'intention") is not guessed: it is reported.
+_NEGATIONS = frozenset({"non", "pas", "sans"})
 _ALIASES: dict[str, str] = {
     **{s.replace("_", " "): s for s in STAGES},
     **{_fold(lbl): s for s, lbl in LABELS.items()},
@@ -152,17 +158,34 @@ _ALIASES: dict[str, str] = {
     "aci": "fonctionnement",
     "nr": "non_renseigne",
     "nd": "non_renseigne",
+    "nc": "non_renseigne",
+    "n c": "non_renseigne",
+    "na": "non_renseigne",
+    "n a": "non_renseigne",
+    "a renseigner": "non_renseigne",
+    "a preciser": "non_renseigne",
     "": "non_renseigne",
     "nan": "non_renseigne",
     "none": "non_renseigne",
+    "null": "non_renseigne",
 }
+
+
+def _missing(label: object) -> bool:
+    if label is None:
+        return True
+    try:
+        return bool(label != label)  # NaN, NaT
+    except TypeError:  # pandas.NA
+        return True
 
 
 def normalise_stage(label: object) -> str | None:
     """Map a stage label found in a registry to one of :data:`STAGES`.
 
-    Accents, case, punctuation and spacing are ignored. A missing label is ``non_renseigne``; a
-    label that matches no known stage gives ``None`` (the registry reader reports it).
+    Accents, case, punctuation and spacing are ignored. A missing label (``None``, NaN, an empty
+    or blank cell, "NR", "n.c.") is ``non_renseigne``; a label that matches no known stage, or a
+    negated one ("ACI non signé"), gives ``None`` (the registry reader reports it).
 
     Parameters
     ----------
@@ -173,15 +196,19 @@ def normalise_stage(label: object) -> str | None:
     --------
     >>> [normalise_stage(s) for s in ("ACI signé", " PROJET DE SANTÉ VALIDÉ", "rédaction", None)]
     ['fonctionnement', 'projet_valide', 'lettre_intention', 'non_renseigne']
-    >>> normalise_stage("dissoute") is None
-    True
+    >>> normalise_stage("dissoute") is None, normalise_stage("ACI non signé") is None
+    (True, True)
     """
-    if label is None or (isinstance(label, float) and label != label):
+    if _missing(label):
         return "non_renseigne"
+    if isinstance(label, float) and label.is_integer():
+        label = int(label)
     folded = _fold(str(label))
     if folded in _ALIASES:
         return _ALIASES[folded]
     words = set(folded.split())
+    if words & _NEGATIONS and not {"renseigne", "communique"} & words:
+        return None
     for keys, stage in _RULES:
         if all(k in words for k in keys):
             return stage
