@@ -97,9 +97,17 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
 
     Examples
     --------
-    >>> a = analyse(read_any(None, ref), ref, region="93")  # doctest: +SKIP
-    >>> a.conflits.empty, len(a.partages)  # doctest: +SKIP
-    (True, 2)
+    >>> paca = analyse(reg, ref, region="93")
+    >>> len(paca.territories.table), paca.conflits.empty, paca.partages["nom"].tolist()
+    (70, True, ['Nice', 'Toulon'])
+    >>> gap = paca.zones_blanches.iloc[0]  # the most populated zone blanche
+    >>> gap["zone_blanche"], gap["communes"], int(gap["population"])
+    ('ZB-93-001', ['Marseille 1er Arrondissement'], 37599)
+    >>> analyse(reg, ref, region="99")
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: --region '99' is not a région code; use one of: 01
+    (Guadeloupe), 02 (Martinique), ...
     """
     finest = reference.finest
     if region is not None:
@@ -160,8 +168,13 @@ def summary(analysis: Analysis) -> dict[str, Any]:
 
     Examples
     --------
-    >>> summary(analyse(read_any(None, ref), ref, region="93"))["taux_couverture"]  # doctest: +SKIP
-    97.86
+    >>> s = summary(analysis)  # analyse(reg, ref, region="93")
+    >>> s["perimetre"], s["n_cpts"], s["population_totale"], s["taux_couverture"]
+    ("93 Provence-Alpes-Côte d'Azur", 70, 5218960, 98.06)
+    >>> s["par_stade"]["fonctionnement"]["taux_couverture"], len(s["zones_blanches"])
+    (0.0, 7)
+    >>> s["partages"][0]
+    {'code': '06088', 'nom': 'Nice', 'cpts': ['PACA-028', 'PACA-029', 'PACA-030']}
     """
     row = analysis.couverture["france"].iloc[0]
     reference = analysis.reference
@@ -214,9 +227,11 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
 
     Examples
     --------
-    >>> nat = analyse(reg, ref)  # doctest: +SKIP
-    >>> for_region(nat, "93").couverture["france"]["taux_tous_stades"].iloc[0]  # doctest: +SKIP
+    >>> paca = for_region(national, "93")  # national = analyse(reg, ref)
+    >>> float(paca.couverture["france"]["taux_tous_stades"].iloc[0])
     98.06
+    >>> summary(paca) == summary(analyse(reg, ref, region="93"))
+    True
     """
     reference = analysis.reference
     units = reference.finest

@@ -187,11 +187,23 @@ def fetch_reference(
 
     Examples
     --------
+    On a machine with internet, ``fetch_reference("data/communes")`` builds the directory
+    (``cpts-geo fetch`` on the command line). What is wrong is found before any download:
+
     >>> from cpts_geo.fetch import fetch_reference
-    >>> path = fetch_reference("data/communes")  # doctest: +SKIP
-    >>> from cpts_geo import load_reference
-    >>> len(load_reference(path).units)  # doctest: +SKIP
-    34920
+    >>> fetch_reference(tmp / "communes", year=2019)
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: year was 2019 but the package @etalab/decoupage-administratif
+    covers 2021 onwards (see its README: version 1.x is 2021, 6.x is 2026)
+    >>> _ = (tmp / "notes.txt").write_text("à garder", encoding="utf-8")
+    >>> fetch_reference(tmp)  # not a reference data directory: never replaced
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: ... exists and does not look like a reference data directory
+    (no population/ nor communes/); refusing to replace it. Choose an empty or new directory.
+    >>> [p.name for p in tmp.iterdir()]
+    ['notes.txt']
     """
     if year is not None and not 2021 <= int(year) <= 2100:
         raise CptsGeoError(

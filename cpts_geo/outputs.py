@@ -72,10 +72,12 @@ def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False) -> Path
 
     Examples
     --------
-    >>> import tempfile
-    >>> p = write_table(pd.DataFrame({"a": ["=1+1"]}), Path(tempfile.mkdtemp()) / "t.csv")
-    >>> p.read_text(encoding="utf-8-sig").splitlines()
-    ['a', "'=1+1"]
+    >>> frame = pd.DataFrame({"cpts": ["=1+1"], "codes": [["06088", "06029"]]})
+    >>> p = write_table(frame, tmp / "t.csv")
+    >>> for line in p.read_text(encoding="utf-8-sig").splitlines():
+    ...     print(line)
+    cpts;codes
+    '=1+1;"06088;06029"
     """
     flat = _flatten(frame)
     if path.suffix.lower() == ".xlsx":
@@ -90,7 +92,13 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
 
     Examples
     --------
-    >>> write_gpkg({"territoires": gdf}, Path("out/cpts.gpkg"))  # doctest: +SKIP
+    >>> import pyogrio
+    >>> layers = geo_layers(analysis)
+    >>> path = write_gpkg({"territoires": layers["territoires"]}, tmp / "cpts.gpkg")
+    >>> [name for name, _ in pyogrio.list_layers(path)]
+    ['territoires']
+    >>> pyogrio.read_info(path, layer="territoires")["features"]
+    70
     """
     import geopandas as gpd
 
@@ -115,7 +123,16 @@ def prepare_out_dir(out: Path, *, overwrite: bool, default: bool) -> Path:
 
     Examples
     --------
-    >>> prepare_out_dir(Path("outputs/atlas"), overwrite=False, default=True)  # doctest: +SKIP
+    >>> prepare_out_dir(tmp / "atlas", overwrite=False, default=False) == tmp / "atlas"
+    True
+    >>> _ = (tmp / "notes.txt").write_text("à garder", encoding="utf-8")
+    >>> prepare_out_dir(tmp, overwrite=False, default=False)
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: --out ... already holds files not written by cpts-geo; add
+    --overwrite to replace them, or choose an empty directory
+    >>> prepare_out_dir(tmp, overwrite=True, default=False) == tmp
+    True
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -135,8 +152,19 @@ def staging(out: Path) -> Iterator[Path]:
 
     Examples
     --------
-    >>> with staging(Path("outputs/atlas")) as tmp:  # doctest: +SKIP
-    ...     (tmp / "index.html").write_text("...")
+    >>> out = tmp / "atlas"
+    >>> with staging(out) as work:
+    ...     _ = (work / "index.html").write_text("<html></html>", encoding="utf-8")
+    >>> sorted(p.name for p in out.iterdir())
+    ['.cpts-geo-output', 'index.html']
+    >>> with staging(out) as work:
+    ...     _ = (work / "index.html").write_text("", encoding="utf-8")
+    ...     raise RuntimeError("interrupted")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: interrupted
+    >>> (out / "index.html").read_text(encoding="utf-8"), [p.name for p in tmp.iterdir()]
+    ('<html></html>', ['atlas'])
     """
     out = Path(out).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +195,17 @@ def publish(tmp: Path, out: Path) -> None:
 
     Examples
     --------
-    >>> publish(Path("outputs/.atlas.tmp-x"), Path("outputs/atlas"))  # doctest: +SKIP
+    >>> out, new = tmp / "out", tmp / "new"
+    >>> for directory, name in [(out, "carte.png"), (out, "index.html"), (new, "index.html")]:
+    ...     directory.mkdir(exist_ok=True)
+    ...     _ = (directory / name).write_text(directory.name, encoding="utf-8")
+    >>> publish(new, out)
+    >>> sorted(p.name for p in out.iterdir()), new.exists()
+    (['carte.png', 'index.html'], False)
+    >>> (out / "index.html").read_text(encoding="utf-8")  # the new one
+    'new'
+    >>> [p.name for p in tmp.iterdir()]  # the old directory is gone
+    ['out']
     """
     if out.is_dir():
         for entry in out.iterdir():
@@ -203,7 +241,11 @@ def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
 
     Examples
     --------
-    >>> write_results(analyse(reg, ref, region="93"), Path("out"))  # doctest: +SKIP
+    >>> [p.name for p in write_results(analysis, tmp)]  # analyse(reg, ref, region="93")
+    ['couverture.csv', 'territoires.csv', 'conflits.csv', 'zones_blanches.csv',
+     'partages.csv', 'couverture.xlsx', 'cpts.gpkg']
+    >>> pd.read_csv(tmp / "zones_blanches.csv", sep=";", encoding="utf-8-sig")["codes"][1]
+    '06079;06138;83133'
     """
     from .stages import LABELS
 
@@ -242,8 +284,11 @@ def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFr
 
     Examples
     --------
-    >>> sorted(geo_layers(analyse(reg, ref, region="93")))  # doctest: +SKIP
-    ['conflits', 'territoires', 'zones_blanches']
+    >>> layers = geo_layers(analysis)  # analyse(reg, ref, region="93")
+    >>> {name: len(frame) for name, frame in layers.items()}
+    {'territoires': 70, 'conflits': 0, 'zones_blanches': 7}
+    >>> layers["territoires"].crs.to_epsg()  # the analysis lies in one zone: its CRS
+    2154
     """
     import geopandas as gpd
 

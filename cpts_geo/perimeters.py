@@ -84,7 +84,22 @@ def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
 
     Examples
     --------
-    >>> recs = read_perimeters(Path("perimetres.geojson"), ref, [], [])  # doctest: +SKIP
+    A perimeter drawn around three communes of the Queyras, saved as GeoJSON:
+
+    >>> import geopandas as gpd
+    >>> from cpts_geo.registry import registry_from_records
+    >>> units = ref.geometry("metro")  # unit polygons, Lambert-93
+    >>> queyras = units.loc[["05001", "05003", "05007"]].union_all()
+    >>> path = tmp / "perimetres.geojson"
+    >>> gpd.GeoDataFrame({"nom": ["CPTS du Queyras"], "statut": ["ACI signé"]},
+    ...                  geometry=[queyras], crs=units.crs).to_crs(4326).to_file(path)
+    >>> problems, warnings = [], []
+    >>> records = read_perimeters(path, ref, problems, warnings)
+    >>> len(records), problems, warnings
+    (1, [], [])
+    >>> queyras_reg = registry_from_records(records, str(path), ref)
+    >>> sorted(queyras_reg.claims["code"]), queyras_reg.cpts["stade"].tolist()
+    (['05001', '05003', '05007'], ['fonctionnement'])
     """
     import pyogrio
 
@@ -152,7 +167,24 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
 
     Examples
     --------
-    >>> claims_from_polygons(frame, ref, "p.gpkg", [], [])  # doctest: +SKIP
+    Nice cut into three strips, none holding most of it: each claims it as shared.
+
+    >>> import geopandas as gpd
+    >>> from cpts_geo.registry import registry_from_records
+    >>> units = ref.geometry("metro")
+    >>> nice = units.loc["06088"]
+    >>> xmin, ymin, xmax, ymax = nice.bounds
+    >>> cuts = np.linspace(xmin, xmax, 4)
+    >>> strips = [nice.intersection(shapely.box(cuts[i], ymin, cuts[i + 1], ymax))
+    ...           for i in range(3)]
+    >>> frame = gpd.GeoDataFrame({"nom": ["Nice Ouest", "Nice Centre", "Nice Est"]},
+    ...                          geometry=strips, crs=units.crs)
+    >>> records = claims_from_polygons(frame, ref, "nice.gpkg", [], [])
+    >>> registry_from_records(records, "nice.gpkg", ref).claims[["cpts_nom", "code", "partage"]]
+          cpts_nom   code  partage
+    0   Nice Ouest  06088     True
+    1  Nice Centre  06088     True
+    2     Nice Est  06088     True
     """
     from .reference import ZONE_CRS
     from .registry import _ID_NAMES, _NAME_NAMES, _STAGE_NAMES, _cell, _fold, _Record

@@ -95,8 +95,13 @@ def locate_data(data: str | os.PathLike[str] | None = None) -> Path:
     Examples
     --------
     >>> import os
-    >>> locate_data(os.environ["CPTS_GEO_DATA"]).is_dir()  # doctest: +SKIP
+    >>> locate_data(os.environ["CPTS_GEO_DATA"]) == ref.root
     True
+    >>> locate_data(tmp)  # an empty directory
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: No reference data found in ... (--data). Point --data or the
+    CPTS_GEO_DATA variable at a reference data directory ...
     """
     tried: list[str] = []
     candidates: list[tuple[str, Path]] = []
@@ -138,9 +143,12 @@ class Reference:
 
     Examples
     --------
-    >>> ref = load_reference()  # doctest: +SKIP
-    >>> int(ref.units.loc[ref.units["type"] == "commune", "population"].sum())  # doctest: +SKIP
+    >>> int(ref.units.loc[ref.units["type"] == "commune", "population"].sum())
     68350798
+    >>> "13055" in ref.finest.index, "13201" in ref.finest.index  # Marseille, by arrondissement
+    (False, True)
+    >>> ref.units.loc["13201", ["nom", "commune"]].tolist()
+    ['Marseille 1er Arrondissement', '13055']
     """
 
     root: Path
@@ -172,8 +180,8 @@ class Reference:
 
         Examples
         --------
-        >>> load_reference().expand("69123")[:2]  # doctest: +SKIP
-        ('69381', '69382')
+        >>> ref.expand("69123")[:2], len(ref.expand("69123")), ref.expand("06088")
+        (('69381', '69382'), 9, ('06088',))
         """
         return ARRONDISSEMENTS.get(code, (code,))
 
@@ -193,8 +201,11 @@ class Reference:
 
         Examples
         --------
-        >>> load_reference().geometry("metro").crs.to_string()  # doctest: +SKIP
+        >>> ref.geometry("metro").crs.to_string()
         'EPSG:2154'
+        >>> reunion = ref.geometry("974")
+        >>> reunion.crs.to_string(), len(reunion), reunion.loc["97411"].geom_type
+        ('EPSG:2975', 24, 'Polygon')
         """
         if zone not in ZONE_CRS:
             raise ValueError(f"`zone` was {zone!r} but is expected to be in {list(ZONE_CRS)}")
@@ -271,9 +282,11 @@ def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:
 
     Examples
     --------
-    >>> ref = load_reference()  # doctest: +SKIP
-    >>> len(ref.units[ref.units["type"] == "commune"]), len(ref.units) - 34875  # doctest: +SKIP
-    (34875, 45)
+    >>> ref = load_reference()  # the directory named by CPTS_GEO_DATA
+    >>> ref.units["type"].value_counts().to_dict()
+    {'commune': 34875, 'arrondissement': 45}
+    >>> ref.crosswalk["05120"]  # a historical code and the commune it merged into
+    '05001'
     """
     root = locate_data(data)
     pop_dir = root / "population"

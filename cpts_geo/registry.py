@@ -121,9 +121,12 @@ class Registry:
 
     Examples
     --------
-    >>> reg = read_registry(default_registry_path(), load_reference())  # doctest: +SKIP
-    >>> reg.cpts["stade"].value_counts().to_dict()  # doctest: +SKIP
-    {'non_renseigne': 70}
+    >>> len(reg), len(reg.claims), reg.remapped
+    (70, 918, {'05120': '05001'})
+    >>> reg.cpts.loc["PACA-003"].to_dict()
+    {'cpts_nom': 'CPTS Aix Sainte Victoire', 'stade': 'non_renseigne', 'n_claims': 6}
+    >>> sorted(set(reg.claims.loc[reg.claims["partage"], "code"]))  # shared by design
+    ['06088', '83137']
     """
 
     claims: pd.DataFrame
@@ -894,10 +897,28 @@ def read_registry(path: str | os.PathLike[str], reference: Reference, *,
 
     Examples
     --------
-    >>> from cpts_geo import load_reference
-    >>> reg = read_registry(default_registry_path(), load_reference())  # doctest: +SKIP
-    >>> len(reg), reg.remapped  # doctest: +SKIP
+    >>> reg = read_registry(default_registry_path(), ref)
+    >>> len(reg), reg.remapped
     (70, {'05120': '05001'})
+    >>> for warning in reg.warnings:  # each begins with the file name
+    ...     print(warning.removeprefix(reg.source + ", "))
+    row 301: code 05120 is a former code, mapped to 05001 (Abriès-Ristolas)
+    row 301: duplicate claim of 05001 by CPTS 'CPTS Guil Durance' (first on row 280); counted once
+
+    Every problem of a file is reported at once:
+
+    >>> bad = tmp / "cpts.csv"
+    >>> pd.DataFrame({"cpts_nom": ["CPTS A", "CPTS A", "CPTS B"],
+    ...               "code_insee": ["13001", "130", "99999"],
+    ...               "statut": ["ACI signé", "", "en sommeil"]}).to_csv(bad, sep=";", index=False)
+    >>> read_registry(bad, ref)
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.ValidationError: 3 problems in the input:
+      - .../cpts.csv, row 3, column 'code_insee', value '130': not a commune code: too
+        short (a département number?). Use the 5-character INSEE code, e.g. 01001
+      - .../cpts.csv, row 4, column 'code_insee', value '99999': unknown code: ...
+      - .../cpts.csv, row 4, column 'statut', value 'en sommeil': unknown stage ...
     """
     path = Path(path)
     label = str(path)
@@ -959,9 +980,11 @@ def registry_from_records(records: list[_Record], source: str, reference: Refere
 
     Examples
     --------
-    >>> registry_from_records([], "empty", load_reference())  # doctest: +SKIP
+    >>> registry_from_records([], "vide.csv", ref)
     Traceback (most recent call last):
-    ValidationError: 1 problem in the input: ...
+    ...
+    cpts_geo.errors.ValidationError: 1 problem in the input:
+      - vide.csv: no claims: the file has a header but no CPTS rows; ...
     """
     problems = [] if problems is None else problems
     warnings = [] if warnings is None else warnings
@@ -982,9 +1005,12 @@ def registry_from_frame(frame: pd.DataFrame, reference: Reference, *,
 
     Examples
     --------
-    >>> t = pd.DataFrame({"cpts_nom": ["A", "A"], "code_insee": ["13001", "13002"]})
-    >>> len(registry_from_frame(t, load_reference()))  # doctest: +SKIP
-    1
+    >>> t = pd.DataFrame({"cpts_nom": ["CPTS A", "CPTS A"], "code_insee": [13001, "5120"]})
+    >>> r = registry_from_frame(t, ref)
+    >>> len(r), r.claims["code"].tolist(), r.remapped
+    (1, ['13001', '05001'], {'05120': '05001'})
+    >>> r.warnings
+    ('<table>, row 3: code 05120 is a former code, mapped to 05001 (Abriès-Ristolas)',)
     """
     rows = [list(frame.columns), *frame.astype(object).where(frame.notna(), "").values.tolist()]
     problems: list[Problem] = []
@@ -1005,9 +1031,19 @@ def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
 
     Examples
     --------
-    >>> m = membership(read_registry(default_registry_path(), ref), ref)  # doctest: +SKIP
-    >>> m.groupby("cpts_id")["population"].sum().sum() > 0  # doctest: +SKIP
-    True
+    >>> m = membership(reg, ref)
+    >>> sorted(m.loc[m["code"] == "06088", "cpts_id"])  # Nice, shared by three CPTS
+    ['PACA-028', 'PACA-029', 'PACA-030']
+    >>> int(m.drop_duplicates("code")["population"].sum())  # population covered
+    5117871
+
+    A claim on a city as a whole stands for its arrondissements:
+
+    >>> marseille = registry_from_frame(
+    ...     pd.DataFrame({"cpts_nom": ["CPTS Marseille"], "code_insee": ["13055"]}), ref)
+    >>> m = membership(marseille, ref)
+    >>> len(m), m["code"].iloc[0], int(m["population"].sum())
+    (16, '13201', 886040)
     """
     claims = registry.claims
     codes = claims["code"].to_numpy()
@@ -1038,8 +1074,8 @@ def read_any(path: str | os.PathLike[str] | None, reference: Reference, *,
 
     Examples
     --------
-    >>> len(read_any(None, load_reference()))  # doctest: +SKIP
-    70
+    >>> len(read_any(None, ref)), read_any(None, ref).source == str(default_registry_path())
+    (70, True)
     """
     return read_registry(default_registry_path() if path is None else path, reference,
                          sheet=sheet)

@@ -65,8 +65,22 @@ def coverage_report(analysis: Any, *, max_rows: int = 15) -> str:
 
     Examples
     --------
-    >>> print(coverage_report(analyse(reg, ref, region="93")))  # doctest: +SKIP
-    Couverture CPTS — 93 Provence-Alpes-Côte d'Azur ...
+    Figures are written the French way, with narrow no-break spaces between thousands:
+
+    >>> lines = coverage_report(analysis).splitlines()  # analyse(reg, ref, region="93")
+    >>> print(lines[0])
+    Couverture CPTS — 93 Provence-Alpes-Côte d'Azur
+    >>> print(lines[3])
+    CPTS : 70  (en fonctionnement (aci signé) : 0, ..., non renseigné : 70)
+    >>> lines[8].split()
+    ['Couverte,', 'tous', 'stades', '5', '117', '871', '98,06', '%']
+    >>> for line in lines[20:25]:
+    ...     print(line)
+    Conflits (communes revendiquées par deux CPTS sans partage déclaré) : 0
+    <BLANKLINE>
+    Communes partagées (infra-communal, déclaré) : 2
+      Nice (06088) : CPTS Nice Centre - Nice Est, CPTS Nice Nord et ses Collines, ...
+      Toulon (83137) : CPTS La Seyne Toulon ouest, CPTS Toulon Littoral
     """
     ref = analysis.reference
     fr = analysis.couverture["france"].iloc[0]
@@ -122,8 +136,24 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
 
     Examples
     --------
-    >>> print(check_report(check_project(proj, reg, ref), ref))  # doctest: +SKIP
-    Projet : CPTS ...
+    A project over Mandelieu-la-Napoule, Théoule-sur-Mer (a zone blanche) and Cannes, which
+    the CPTS du Pays de Lérins already serves:
+
+    >>> from cpts_geo.overlaps import check_project
+    >>> from cpts_geo.registry import registry_from_frame
+    >>> project = registry_from_frame(pd.DataFrame(
+    ...     {"cpts_nom": "CPTS de l'Estérel", "code_insee": ["06079", "06138", "06029"]}), ref)
+    >>> check = check_project(project, reg, ref)
+    >>> check.population_totale, check.population_nouvelle, check.plafond_aci
+    (97467, 23117, 315000)
+    >>> print(check_report(check, ref))
+    Projet : CPTS de l'Estérel (3 communes ou arrondissements)
+    Population totale : ... habitants — Taille 3 (80 000 – 175 000 hab.), plafond ACI ... €
+    Population nouvellement couverte : ... habitants
+    Territoire d'un seul tenant : oui
+    Enclaves : aucune
+    CONFLITS avec 1 CPTS existante(s) :
+      CPTS du Pays de Lérins (PACA-068, Non renseigné) : Cannes (06029) — ... hab.
     """
     names = reference.units["nom"]
     out = [f"Projet : {check.cpts_nom} ({len(check.codes)} communes ou arrondissements)"]

@@ -45,8 +45,14 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
     Examples
     --------
-    >>> atlas_regions(analyse(reg, ref))  # doctest: +SKIP
-    ['84', '93']
+    >>> atlas_regions(national)  # national = analyse(reg, ref); only PACA has CPTS
+    ['93']
+    >>> atlas_regions(national, ["93", "6", "93"])
+    ['06', '93']
+    >>> atlas_regions(national, ["99"])
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: not a région code: '99'; use one of: 01 (Guadeloupe), ...
     """
     known = set(analysis.reference.finest["region"])
     if regions is None:
@@ -99,11 +105,11 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
 
     Examples
     --------
-    >>> from cpts_geo.analysis import analyse
-    >>> pages = write_atlas(analyse(reg, ref), Path("outputs/atlas"), regions=["93"])
-    ... # doctest: +SKIP
-    >>> [p.name for p in pages]  # doctest: +SKIP
+    >>> pages = write_atlas(national, tmp / "atlas", regions=["93"])
+    >>> [p.name for p in pages]
     ['index.html', '93.html']
+    >>> sorted(p.name for p in (tmp / "atlas").iterdir())
+    ['93-communes.js', '93.embed.html', '93.html', 'index.embed.html', 'index.html', 'lib']
     """
     from .assets import copy_static
     from .pages import AtlasContext, communes_file, national_page, region_page

@@ -82,10 +82,11 @@ def copy_static(directory: Path) -> list[Path]:
 
     Examples
     --------
-    >>> import tempfile
-    >>> files = copy_static(Path(tempfile.mkdtemp()))
+    >>> files = copy_static(tmp)
     >>> sorted(p.name for p in files)[:3]
     ['LICENSE', 'atlas.css', 'atlas.js']
+    >>> (tmp / "lib" / "atlas.js").is_file()
+    True
     """
     written = []
     for name in _FILES:

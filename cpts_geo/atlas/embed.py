@@ -139,12 +139,10 @@ def write_embed_snippets(directory: Path, pages: list[Path]) -> list[Path]:
 
     Examples
     --------
-    >>> import tempfile
-    >>> d = Path(tempfile.mkdtemp())
-    >>> _ = (d / "93.html").write_text("<title>Atlas des CPTS – PACA</title>", encoding="utf-8")
-    >>> [p.name for p in write_embed_snippets(d, [d / "93.html"])]
+    >>> _ = (tmp / "93.html").write_text("<title>Atlas des CPTS – PACA</title>", encoding="utf-8")
+    >>> [p.name for p in write_embed_snippets(tmp, [tmp / "93.html"])]
     ['93.embed.html']
-    >>> 'title="Atlas des CPTS – PACA"' in (d / "93.embed.html").read_text(encoding="utf-8")
+    >>> 'title="Atlas des CPTS – PACA"' in (tmp / "93.embed.html").read_text(encoding="utf-8")
     True
     """
     directory = Path(directory)

@@ -315,9 +315,13 @@ def region_figure(analysis: Analysis, region: str) -> Figure:
 
     Examples
     --------
-    >>> fig = region_figure(analyse(reg, ref), "93")  # doctest: +SKIP
-    >>> fig.texts[1].get_text()  # doctest: +SKIP
-    'Couverture : 98,06 % de la population (tous stades)'
+    >>> fig = region_figure(analysis, "93")  # analyse(reg, ref, region="93")
+    >>> print(fig.texts[0].get_text())
+    Provence-Alpes-Côte d'Azur (93) — CPTS par stade
+    >>> fig.texts[1].get_text().split()
+    ['Couverture', ':', '98,06', '%', 'de', 'la', 'population', '(tous', 'stades)']
+    >>> [float(x) for x in fig.get_size_inches()]
+    [12.0, 8.5]
     """
     import matplotlib
 
@@ -574,9 +578,13 @@ def write_figures(analysis: Analysis, directory: Path, *, regions: list[str] | N
 
     Examples
     --------
-    >>> nat = analyse(read_any(None, ref), ref)  # doctest: +SKIP
-    >>> [p.name for p in write_figures(nat, Path("outputs/figures"), svg=True)]  # doctest: +SKIP
+    >>> files = write_figures(analysis, tmp / "figures", svg=True)  # PACA's analysis
+    >>> [p.name for p in files]
     ['93.png', '93.svg']
+    >>> from PIL import Image
+    >>> with Image.open(files[0]) as png:
+    ...     png.size
+    (1800, 1275)
     """
     import matplotlib
 

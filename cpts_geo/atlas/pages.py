@@ -101,8 +101,11 @@ class AtlasContext:
 
     Examples
     --------
-    >>> ctx = AtlasContext(analyse(reg, ref), tiles=False, pages={"93": "93.html"})
-    ... # doctest: +SKIP
+    >>> ctx = AtlasContext(national, tiles=False, pages={"93": "93.html"})
+    >>> ctx.fine.tolerance, ctx.coarse.tolerance  # metres, région pages and national page
+    (100.0, 1000.0)
+    >>> ctx.claims["06088"]  # Nice
+    ['PACA-028', 'PACA-029', 'PACA-030']
     """
 
     analysis: Analysis
@@ -517,8 +520,10 @@ def region_page(ctx: AtlasContext, code: str) -> tuple[str, str]:
 
     Examples
     --------
-    >>> page, communes = region_page(AtlasContext(analyse(reg, ref)), "93")  # doctest: +SKIP
-    >>> "Provence-Alpes-Côte d'Azur" in page  # doctest: +SKIP
+    >>> page, communes = region_page(AtlasContext(national), "93")
+    >>> "<title>Atlas des CPTS — Provence-Alpes-Côte d&#x27;Azur (93)</title>" in page
+    True
+    >>> communes.startswith('(window.CptsAtlasCommunes=window.CptsAtlasCommunes||{})["93"]=')
     True
     """
     from ..analysis import for_region
@@ -568,8 +573,12 @@ def communes_script(display: Display, key: str, codes: pd.Index) -> str:
 
     Examples
     --------
-    >>> communes_script(display, "93", pd.Index(["06088"]))[:40]  # doctest: +SKIP
-    '(window.CptsAtlasCommunes=window.CptsAt'
+    >>> display = Display(ref, tolerance=100, decimals=5)
+    >>> script = communes_script(display, "93", pd.Index(["06088"]))
+    >>> script[:70]
+    '(window.CptsAtlasCommunes=window.CptsAtlasCommunes||{})["93"]={"type":'
+    >>> script.count('"Feature"'), '"c":"06088"' in script
+    (1, True)
     """
     texts = display.unit_geojson(list(codes))
     fc = _collection(texts, [{"c": str(c)} for c in codes])
@@ -582,8 +591,9 @@ def national_page(ctx: AtlasContext) -> str:
 
     Examples
     --------
-    >>> "Régions" in national_page(AtlasContext(analyse(reg, ref)))  # doctest: +SKIP
-    True
+    >>> page = national_page(AtlasContext(national, pages={"93": "93.html"}))
+    >>> "<title>Atlas des CPTS — France</title>" in page, 'href="93.html"' in page
+    (True, True)
     """
     from ..reference import ZONE_NAMES
 
