@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
 from .stages import STAGES, THRESHOLDS
-from .topology import components, unit_areas
+from .topology import _components, unit_areas
 
 if TYPE_CHECKING:
     from .reference import Reference
@@ -76,27 +77,73 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
     units = reference.units
     finest = reference.finest.loc[gaps]
     areas = unit_areas(reference)
-    rows = []
-    for (zone, _region), sub in finest.groupby(["zone", "region"], sort=False):
-        for part in components(reference, str(zone), list(sub.index)):
-            u = units.loc[part]
-            pop = u.groupby("region")["population"].sum()
-            rows.append({
-                "codes": part,
-                "communes": list(u["nom"]),
-                "n_unites": len(part),
-                "population": int(u["population"].sum()),
-                "superficie_km2": round(float(areas.reindex(part).sum(min_count=1)), 2),
-                "region": str(pop.idxmax()) if len(pop) else "",
-                "departements": ";".join(sorted(set(u["departement"]))),
-                "zone": str(zone),
-            })
+    # Zones blanches are cut at région borders: the parts of each (zone, région) in turn, in
+    # order of first appearance, largest first; one adjacency query per zone serves them all.
+    rank = finest.groupby(["zone", "region"], sort=False).ngroup().to_numpy()
+    parts: list[list[str]] = []
+    part_zone: list[str] = []
+    part_rank: list[int] = []
+    for zone, sub in finest.groupby("zone", sort=False):
+        codes = list(sub.index)
+        zone_rank = rank[finest.index.get_indexer(codes)]
+        first = dict(zip(codes, zone_rank.tolist(), strict=True))
+        zone_parts = _components(reference, str(zone), codes, split=zone_rank)
+        parts.extend(zone_parts)
+        part_zone.extend([str(zone)] * len(zone_parts))
+        part_rank.extend(first[p[0]] for p in zone_parts)
+    order = np.argsort(np.asarray(part_rank, dtype=np.int64), kind="stable")
+    rows = _part_rows([parts[i] for i in order], units, areas, [part_zone[i] for i in order])
     out = pd.DataFrame(rows, columns=list(ZONE_COLUMNS[1:]))
     out = out.sort_values(["population", "n_unites"], ascending=False, kind="stable")
     rank = out.groupby("region").cumcount() + 1
     out.insert(0, "zone_blanche", [f"ZB-{r}-{i:03d}" for r, i in zip(out["region"], rank,
                                                                      strict=True)])
     return out.reset_index(drop=True)
+
+
+def _part_rows(parts: list[list[str]], units: pd.DataFrame, areas: pd.Series,
+               zones: list[str]) -> list[dict[str, object]]:
+    """One zone blanche row per part, from arrays looked up once for all parts' units."""
+    if not parts:
+        return []
+    flat = [c for part in parts for c in part]
+    lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    u = units.loc[flat]
+    names = u["nom"].to_numpy(dtype=object)
+    pops = u["population"].to_numpy(dtype=np.int64)
+    area = areas.reindex(flat).to_numpy(dtype=np.float64)
+    part_id = np.repeat(np.arange(len(parts)), lengths)
+    frame = pd.DataFrame({"p": part_id, "region": u["region"].to_numpy(dtype=object),
+                          "dep": u["departement"].to_numpy(dtype=object), "pop": pops})
+    # main région: the most populous, the smallest code on ties (``Series.idxmax`` order)
+    by_region = frame.groupby(["p", "region"], sort=True)["pop"].sum().reset_index()
+    by_region = by_region.sort_values(["p", "pop"], ascending=[True, False], kind="stable")
+    main_region = by_region.drop_duplicates("p")["region"].to_numpy(dtype=object)
+    deps = frame[["p", "dep"]].drop_duplicates().sort_values(["p", "dep"], kind="stable")
+    dep_p, dep_v = deps["p"].to_numpy(), deps["dep"].to_numpy(dtype=object)
+    dep_ends = np.searchsorted(dep_p, np.arange(len(parts)), side="right")
+    dep_starts = np.searchsorted(dep_p, np.arange(len(parts)), side="left")
+    pop_sum = np.add.reduceat(pops, starts)
+    rows = []
+    for i, part in enumerate(parts):
+        a, b = starts[i], ends[i]
+        part_area = area[a:b]
+        nan = np.isnan(part_area)
+        rows.append({
+            "codes": part,
+            "communes": names[a:b].tolist(),
+            "n_unites": len(part),
+            "population": int(pop_sum[i]),
+            # as ``Series.sum(min_count=1)``: NaN read as 0, all NaN gives NaN
+            "superficie_km2": (float("nan") if nan.all()
+                               else round(float(np.where(nan, 0.0, part_area).sum()), 2)),
+            "region": str(main_region[i]),
+            "departements": ";".join(dep_v[dep_starts[i]:dep_ends[i]].tolist()),
+            "zone": zones[i],
+        })
+    return rows
 
 
 def coverage_table(members: pd.DataFrame, reference: Reference, *,
@@ -137,19 +184,38 @@ def coverage_table(members: pd.DataFrame, reference: Reference, *,
         raise ValueError(f"`level` was {level!r} but is expected to be in {allowed}")
     units = _scope_units(reference, scope)
     key = pd.Series("FR", index=units.index) if level == "france" else units[level]
-    m = members[members["code"].isin(units.index)]
-    m_key = key.reindex(m["code"]).to_numpy()
+    # positions of the claims in ``units`` (hash lookups on the cached index, once)
+    pos = units.index.get_indexer(members["code"])
+    inside = pos >= 0
+    m = members[inside]
+    pos = pos[inside]
+    key_values = key.to_numpy()
+    m_key = key_values[pos]
     table = pd.DataFrame({"population_totale": units.groupby(key)["population"].sum()})
     cpts_stage = m.assign(g=m_key).drop_duplicates(["g", "cpts_id"])
-    counts = pd.crosstab(cpts_stage["g"], cpts_stage["stade"]).reindex(
-        index=table.index, columns=list(STAGES), fill_value=0)
+    if cpts_stage.empty:
+        counts = pd.DataFrame(0, index=table.index, columns=list(STAGES), dtype="int64")
+    else:
+        counts = (cpts_stage.groupby(["g", "stade"]).size().unstack(fill_value=0)
+                  .reindex(index=table.index, columns=list(STAGES), fill_value=0))
     table["n_cpts"] = counts.sum(axis=1).astype(int)
     for stage in STAGES:
         table[f"n_cpts_{stage}"] = counts[stage].astype(int)
+    stage_codes, stage_names = pd.factorize(m["stade"].to_numpy())
+    group_codes, group_names = pd.factorize(key_values)
+    population = units["population"].to_numpy(dtype=np.int64)
+    known_stage = stage_codes >= 0
+    in_group = group_codes >= 0
     for name, stages in THRESHOLDS.items():
-        covered_codes = m.loc[m["stade"].isin(stages), "code"].unique()
-        covered = units.index.isin(covered_codes)
-        pop = units["population"].where(covered, 0).groupby(key).sum()
+        counted = np.isin(np.asarray(stage_names, dtype=object), list(stages))
+        claim_counted = np.zeros(len(stage_codes), dtype=bool)
+        claim_counted[known_stage] = counted[stage_codes[known_stage]]
+        covered = np.zeros(len(units), dtype=bool)
+        covered[pos[claim_counted]] = True
+        sums = np.bincount(group_codes[in_group],
+                           weights=np.where(covered, population, 0)[in_group],
+                           minlength=len(group_names))
+        pop = pd.Series(np.rint(sums).astype(np.int64), index=group_names)
         table[f"population_couverte_{name}"] = pop.reindex(table.index).fillna(0).astype("int64")
         rate = 100 * table[f"population_couverte_{name}"] / table["population_totale"].where(
             table["population_totale"] > 0)

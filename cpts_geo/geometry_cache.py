@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["cache_directory", "load_zone_geometry"]
 
-_FORMAT = "v1"
+_FORMAT = "v2"  # v2: ragged coordinate arrays (v1: WKB only)
 _CODE_COLUMNS = ("code_commune", "code", "insee_com", "code_insee", "insee", "codgeo")
 _ZONE_LAYER = re.compile(r"^(metro|dom(97[1-6]))_")
 
@@ -79,30 +79,122 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
 
     from .reference import ZONE_CRS
 
-    path = cache_directory() / f"units-{_FORMAT}-{ref.checksum()[:20]}-{zone}.npz"
+    path = cache_directory() / f"units-{_FORMAT}-{_checksum(ref)[:20]}-{zone}.npz"
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as npz:
                 codes = npz["codes"].astype(object)
-                buf, offsets = npz["wkb"].tobytes(), npz["offsets"]
-            geoms = shapely.from_wkb([buf[a:b] for a, b in itertools.pairwise(offsets)])
+                geoms = _decode(npz)
             return gpd.GeoSeries(geoms, index=pd.Index(codes, name="code"), crs=ZONE_CRS[zone])
         except (OSError, ValueError, KeyError):
             pass  # unreadable cache: rebuild it
     series = _build_zone(ref, zone)
-    wkb = shapely.to_wkb(np.asarray(series.array))
-    lengths = np.fromiter((len(w) for w in wkb), dtype=np.int64, count=len(wkb))
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    arrays = _encode(np.asarray(series.array, dtype=object))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, codes=np.asarray(series.index, dtype=str),
-                     wkb=np.frombuffer(b"".join(wkb), dtype=np.uint8), offsets=offsets)
+            np.savez(fh, codes=np.asarray(series.index, dtype=str), **arrays)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only cache only costs time
     return series
+
+
+#: Geometry types stored as ragged coordinate arrays (decoded ~1.5x faster than WKB); anything
+#: else (empty or other geometries) is stored as WKB.
+_RAGGED = {"poly": shapely.GeometryType.POLYGON, "multi": shapely.GeometryType.MULTIPOLYGON}
+
+
+def _encode(geoms: np.ndarray) -> dict[str, np.ndarray]:
+    """Arrays for ``np.savez`` holding ``geoms``, read back by :func:`_decode`.
+
+    Per geometry type: the positions, coordinates and offsets of ``shapely.to_ragged_array``;
+    WKB for the rest. Decoding gives the same coordinates.
+    """
+    kinds = shapely.get_type_id(geoms)
+    rest = shapely.is_empty(geoms) | ~np.isin(kinds, [int(t) for t in _RAGGED.values()])
+    out: dict[str, np.ndarray] = {}
+    for name, kind in _RAGGED.items():
+        pos = np.flatnonzero((kinds == int(kind)) & ~rest)
+        out[f"{name}_pos"] = pos
+        if len(pos):
+            _, coords, offsets = shapely.to_ragged_array(geoms[pos])
+            out[f"{name}_coords"] = coords
+            for i, off in enumerate(offsets):
+                out[f"{name}_off{i}"] = off
+    pos = np.flatnonzero(rest)
+    wkb = shapely.to_wkb(geoms[pos]) if len(pos) else np.empty(0, dtype=object)
+    lengths = np.fromiter((len(w) for w in wkb), dtype=np.int64, count=len(wkb))
+    out["wkb_pos"] = pos
+    out["wkb"] = np.frombuffer(b"".join(wkb), dtype=np.uint8)
+    out["offsets"] = np.concatenate([[0], np.cumsum(lengths)])
+    out["n"] = np.asarray(len(geoms))
+    return out
+
+
+def _decode(npz: Any) -> np.ndarray:
+    """The geometries written by :func:`_encode`, in their order."""
+    geoms = np.empty(int(npz["n"]), dtype=object)
+    for name, kind in _RAGGED.items():
+        pos = npz[f"{name}_pos"]
+        if len(pos):
+            n_off = 2 if kind == shapely.GeometryType.POLYGON else 3
+            offsets = tuple(npz[f"{name}_off{i}"] for i in range(n_off))
+            geoms[pos] = shapely.from_ragged_array(kind, npz[f"{name}_coords"], offsets)
+    pos = npz["wkb_pos"]
+    if len(pos):
+        buf, offsets = npz["wkb"].tobytes(), npz["offsets"]
+        geoms[pos] = shapely.from_wkb([buf[a:b] for a, b in itertools.pairwise(offsets)])
+    return geoms
+
+
+def _checksum(ref: Reference) -> str:
+    """``ref.checksum()``, hashed once per loaded reference and remembered across processes.
+
+    Later processes do not re-hash the input files while they are unchanged (same size, mtime,
+    ctime and inode): the digest is remembered in ``checksums.json`` in the cache directory.
+    """
+    memo = ref._geometry_cache
+    if "__checksum__" not in memo:
+        memo["__checksum__"] = _remembered_checksum(ref)  # type: ignore[assignment]
+    return memo["__checksum__"]  # type: ignore[return-value]
+
+
+def _remembered_checksum(ref: Reference) -> str:
+    import json
+
+    try:
+        stats = []
+        for p in (ref.commune_layer_path, ref.arrondissement_layer_path):
+            st = os.stat(p) if p is not None else None
+            stats.append(None if st is None else [str(Path(p).resolve()), st.st_size,
+                                                  st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+        key = json.dumps(stats)
+    except OSError:
+        return ref.checksum()
+    index = cache_directory() / "checksums.json"
+    try:
+        table = json.loads(index.read_text(encoding="utf-8"))
+        if not isinstance(table, dict):
+            table = {}
+    except (OSError, ValueError):
+        table = {}
+    digest = table.get(key)
+    if isinstance(digest, str) and len(digest) == 64:
+        return digest
+    digest = ref.checksum()
+    table = dict(list(table.items())[-15:])  # a few data directories, not an ever-growing file
+    table[key] = digest
+    try:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=index.parent, suffix=".json.tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(table, fh)
+        os.replace(tmp, index)
+    except OSError:
+        pass
+    return digest
 
 
 def _code_column(columns: list[str], path: Path) -> str:

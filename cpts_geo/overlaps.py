@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import Problem, ValidationError
@@ -215,6 +214,26 @@ class ProjectCheck:
         }
 
 
+def _near_units(reference: Reference, zone: str, areas: list[Any],
+                exclude: list[str]) -> list[str]:
+    """Finest units of ``zone`` not in ``exclude`` whose polygon meets the envelope of ``areas``.
+
+    Uses the zone's spatial index (built once per reference) instead of testing every unit.
+    """
+    import numpy as np
+    import shapely
+
+    from .topology import zone_tree, zone_unit_polygons
+
+    finest_pos, polygon_pos = zone_unit_polygons(reference, zone)
+    box = shapely.envelope(shapely.union_all(areas))
+    hits = zone_tree(reference, zone).query(box, predicate="intersects")
+    near = np.isin(polygon_pos, hits)
+    excluded = reference.finest.index.get_indexer(list(exclude))
+    near &= ~np.isin(finest_pos, excluded[excluded >= 0])
+    return list(reference.finest.index[finest_pos[near]])
+
+
 def check_project(project: Registry, registry: Registry, reference: Reference, *,
                   geometry: bool = True) -> ProjectCheck:
     """Check a candidate CPTS against the current registry before approval.
@@ -289,21 +308,11 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
             parties.extend(components(reference, str(zone), zone_codes))
             union = union_by_group(reference, str(zone), zone_codes, ["p"] * len(zone_codes))
             if len(union):
-                zone_units = reference.finest.index[reference.finest["zone"] == zone]
-                outside = [c for c in zone_units if c not in set(zone_codes)]
                 hole_polys = holes(union.iloc[0])
                 if hole_polys:
-                    import shapely
-
-                    box = shapely.envelope(shapely.union_all(hole_polys))
-                    cand = np.asarray(outside, dtype=object)
-                    from .topology import unit_polygons
-
-                    polys = unit_polygons(reference, str(zone), cand)
-                    near = ~shapely.is_missing(polys)
-                    near[near] = shapely.intersects(polys[near], box)
                     enclaves.extend(units_within(reference, str(zone), hole_polys,
-                                                 list(cand[near])))
+                                                 _near_units(reference, str(zone), hole_polys,
+                                                             zone_codes)))
         parties.sort(key=lambda g: -len(g))
     else:
         parties = [codes]

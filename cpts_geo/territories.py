@@ -8,6 +8,7 @@ cleaned unit coverage, so that a dissolve leaves no slivers or pinholes.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from .stages import TIER_CEILINGS, tier
-from .topology import union_by_group, unit_areas
+from .topology import (
+    _coverage_unions,
+    _polygon_positions_from_finest,
+    _union_plan_positions,
+    unit_areas,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -66,6 +72,71 @@ def _join(values: pd.Series) -> str:
     return ";".join(sorted(set(values)))
 
 
+_Ids = tuple[np.ndarray, np.ndarray]  # pd.factorize of the ids: codes, names
+
+
+def _group_codes(ids: _Ids, values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pair codes ``id * n_values + value`` (values coded in sorted order) and the values.
+
+    ``None`` when a value is missing (left to the pandas path).
+    """
+    value_codes, uniques = pd.factorize(values.to_numpy(), sort=True)
+    if (value_codes < 0).any() or (ids[0] < 0).any():
+        return None
+    return ids[0].astype(np.int64) * len(uniques) + value_codes, np.asarray(uniques,
+                                                                             dtype=object)
+
+
+def _joined_by_group(ids: pd.Series, values: pd.Series, coded_ids: _Ids) -> pd.Series:
+    """``_join`` of ``values`` for each id (distinct values sorted, ``;``-separated).
+
+    Computed on integer codes rather than one pandas call per group.
+    """
+    coded = _group_codes(coded_ids, values)
+    if coded is None:
+        return values.groupby(ids.to_numpy(), sort=False).agg(_join)
+    pairs, uniques = coded
+    n = len(uniques)
+    key = np.unique(pairs)  # sorted by id, then value
+    id_of, value_of = key // n, key % n
+    starts = np.flatnonzero(np.r_[True, id_of[1:] != id_of[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    id_names = np.asarray(coded_ids[1], dtype=object)
+    return pd.Series([";".join(uniques[value_of[a:b]]) for a, b in zip(starts, ends,
+                                                                       strict=True)],
+                     index=id_names[id_of[starts]])
+
+
+def _main_value(ids: pd.Series, values: pd.Series, coded_ids: _Ids,
+                weights: pd.Series | None = None) -> pd.Series:
+    """The most frequent value for each id, the smallest on ties (``Series.mode().iloc[0]``).
+
+    With ``weights``: the value with the largest sum of weights, the smallest on ties.
+    """
+    coded = _group_codes(coded_ids, values)
+    if coded is None:
+        if weights is None:
+            return values.groupby(ids.to_numpy(), sort=False).agg(lambda z: z.mode().iloc[0])
+        frame = pd.DataFrame({"i": ids.to_numpy(), "v": values.to_numpy(),
+                              "w": weights.to_numpy()})
+        return (frame.groupby(["i", "v"])["w"].sum().reset_index()
+                .sort_values(["i", "w", "v"], ascending=[True, False, True])
+                .drop_duplicates("i").set_index("i")["v"])
+    pairs, uniques = coded
+    n = len(uniques)
+    key, inverse = np.unique(pairs, return_inverse=True)
+    if weights is None:
+        score = np.bincount(inverse, minlength=len(key)).astype(np.int64)
+    else:
+        score = np.bincount(inverse, weights=weights.to_numpy(dtype=np.float64),
+                            minlength=len(key))
+    id_of, value_of = key // n, key % n
+    order = np.lexsort((value_of, -score, id_of))  # by id, best score, smallest value
+    first = order[np.r_[True, id_of[order][1:] != id_of[order][:-1]]]
+    id_names = np.asarray(coded_ids[1], dtype=object)
+    return pd.Series(uniques[value_of[first]], index=id_names[id_of[first]])
+
+
 def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
              geometry: bool = True) -> Territories:
     """Dissolve member units into one territory per CPTS.
@@ -95,8 +166,57 @@ def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
     """
     m = members.copy()
     units = reference.units
-    m["commune"] = units["commune"].reindex(m["code"]).to_numpy()
-    m["superficie_km2"] = unit_areas(reference).reindex(m["code"]).to_numpy()
+    areas = unit_areas(reference)  # also loads every zone's polygons, before any thread starts
+    codes = m["code"].to_numpy(dtype=object)
+    finest_pos = reference.finest.index.get_indexer(codes)  # members are finest units
+    ids = pd.factorize(m["cpts_id"].to_numpy())
+    # The polygon unions (GEOS, which releases the GIL) run in a thread while the table is
+    # computed here; each is independent of the other.
+    plans: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] = {}
+    if geometry:
+        zone_codes, zones = pd.factorize(m["zone"].to_numpy())  # as groupby(sort=False)
+        for k, zone in enumerate(zones):
+            rows = np.flatnonzero(zone_codes == k)
+            pos = _polygon_positions_from_finest(reference, str(zone), finest_pos[rows],
+                                                 codes[rows])
+            plans[str(zone)] = _union_plan_positions(reference, str(zone), pos, ids[0][rows],
+                                                     np.asarray(ids[1], dtype=object))
+    with ThreadPoolExecutor(1) as pool:
+        unions = {zone: pool.submit(_coverage_unions, *plan[:3])
+                  for zone, plan in plans.items() if plan is not None}
+        table = _table(m, cpts, reference, units, areas, finest_pos, ids)
+        polygons = {zone: job.result() for zone, job in unions.items()}
+    geoms: dict[str, gpd.GeoSeries] = {}
+    if geometry:
+        import geopandas as gpd
+
+        from .reference import ZONE_CRS
+
+        for zone, plan in plans.items():
+            if plan is None:
+                unions_zone = pd.Series(dtype=object)
+            else:
+                unions_zone = pd.Series(polygons[zone], index=pd.Index(plan[3], dtype=object),
+                                        dtype=object)
+            geoms[zone] = gpd.GeoSeries(unions_zone.to_numpy(), index=unions_zone.index.rename(
+                "cpts_id"), crs=ZONE_CRS[zone])
+    return Territories(table, geoms)
+
+
+def _table(m: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, units: pd.DataFrame,
+           areas: pd.Series, pos: np.ndarray, coded: _Ids) -> pd.DataFrame:
+    """The territory table of :func:`dissolve`.
+
+    ``m`` is a copy of the members (modified here), ``pos`` the positions of its codes in the
+    finest units, ``coded`` its factorized ids.
+    """
+    found = pos >= 0
+    if found.all() and areas.index.equals(reference.finest.index):
+        m["commune"] = reference.finest["commune"].to_numpy()[pos]
+        m["superficie_km2"] = areas.to_numpy()[pos]
+    else:
+        m["commune"] = units["commune"].reindex(m["code"]).to_numpy()
+        m["superficie_km2"] = areas.reindex(m["code"]).to_numpy()
     m["pop_partage"] = np.where(m["partage"], m["population"], 0)
     grouped = m.groupby("cpts_id", sort=False)
     table = pd.DataFrame({
@@ -105,28 +225,27 @@ def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
         "superficie_km2": grouped["superficie_km2"].sum(min_count=1).round(2),
         "n_communes": grouped["commune"].nunique(),
         "n_unites": grouped.size(),
-        "departements": grouped["departement"].agg(_join),
-        "regions": grouped["region"].agg(_join),
-        "zone": grouped["zone"].agg(lambda z: z.mode().iloc[0]),
     })
-    main_region = (m.groupby(["cpts_id", "region"])["population"].sum().reset_index()
-                   .sort_values(["cpts_id", "population", "region"],
-                                ascending=[True, False, True])
-                   .drop_duplicates("cpts_id").set_index("cpts_id")["region"])
+    if m.empty:  # keep the dtypes pandas gives an empty aggregation
+        table["departements"] = grouped["departement"].agg(_join)
+        table["regions"] = grouped["region"].agg(_join)
+        table["zone"] = grouped["zone"].agg(lambda z: z.mode().iloc[0])
+    else:  # vectorised: no Python call per CPTS
+        ids = m["cpts_id"]
+        table["departements"] = _joined_by_group(ids, m["departement"], coded).reindex(
+            table.index)
+        table["regions"] = _joined_by_group(ids, m["region"], coded).reindex(table.index)
+        table["zone"] = _main_value(ids, m["zone"], coded).reindex(table.index)
+    if m.empty:
+        main_region = (m.groupby(["cpts_id", "region"])["population"].sum().reset_index()
+                       .sort_values(["cpts_id", "population", "region"],
+                                    ascending=[True, False, True])
+                       .drop_duplicates("cpts_id").set_index("cpts_id")["region"])
+    else:  # the région with the most population, the smallest code on ties
+        main_region = _main_value(m["cpts_id"], m["region"], coded, weights=m["population"])
     table["region"] = main_region.reindex(table.index)
     table = table.join(cpts[["cpts_nom", "stade"]], how="left")
     table["taille"] = [tier(int(p)) for p in table["population"]]
     table["plafond_aci"] = table["taille"].map(TIER_CEILINGS)
     table.index.name = "cpts_id"
-    table = table[list(TERRITORY_COLUMNS)]
-    geoms: dict[str, gpd.GeoSeries] = {}
-    if geometry:
-        import geopandas as gpd
-
-        from .reference import ZONE_CRS
-
-        for zone, sub in m.groupby("zone", sort=False):
-            unions = union_by_group(reference, str(zone), list(sub["code"]), list(sub["cpts_id"]))
-            geoms[str(zone)] = gpd.GeoSeries(unions.to_numpy(), index=unions.index.rename(
-                "cpts_id"), crs=ZONE_CRS[str(zone)])
-    return Territories(table, geoms)
+    return table[list(TERRITORY_COLUMNS)]

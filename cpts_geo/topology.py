@@ -8,6 +8,7 @@ and maps still work.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -72,6 +73,46 @@ def unit_areas(reference: Reference) -> pd.Series:
     return cache["__areas__"]  # type: ignore[return-value]
 
 
+def zone_tree(reference: Reference, zone: str) -> shapely.STRtree:
+    """Spatial index of the polygons of ``reference.geometry(zone)``, built once per reference.
+
+    The tree returns positions in ``reference.geometry(zone).index``.
+
+    Examples
+    --------
+    >>> zone_tree(ref, "974").query(ref.geometry("974").iloc[0]).size > 0  # doctest: +SKIP
+    True
+    """
+    cache = reference._geometry_cache
+    key = f"__tree__{zone}"
+    if key not in cache:
+        cache[key] = shapely.STRtree(np.asarray(reference.geometry(zone).array))  # type: ignore[assignment]
+    return cache[key]  # type: ignore[return-value]
+
+
+def zone_unit_polygons(reference: Reference, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the units of ``zone`` in ``reference.finest`` and of their polygons.
+
+    The polygon of a unit is its position in ``reference.geometry(zone)`` (-1: none; the
+    city's polygon for an arrondissement without one). Computed once per reference.
+
+    Examples
+    --------
+    >>> units, polygons = zone_unit_polygons(ref, "974")  # doctest: +SKIP
+    >>> len(units) == len(polygons) == 24  # doctest: +SKIP
+    True
+    """
+    cache = reference._geometry_cache
+    key = f"__zone_units__{zone}"
+    if key not in cache:
+        finest = reference.finest
+        finest_pos = np.flatnonzero((finest["zone"] == zone).to_numpy())
+        codes = finest.index.to_numpy(dtype=object)[finest_pos]
+        polygon_pos = _polygon_positions_from_finest(reference, zone, finest_pos, codes)
+        cache[key] = (finest_pos, polygon_pos)  # type: ignore[assignment]
+    return cache[key]  # type: ignore[return-value]
+
+
 def union_by_group(reference: Reference, zone: str, codes: Sequence[str],
                    groups: Sequence[object]) -> pd.Series:
     """Union of the units of each group with ``coverage_union`` (the layer is a clean coverage).
@@ -95,25 +136,184 @@ def union_by_group(reference: Reference, zone: str, codes: Sequence[str],
     >>> union_by_group(ref, "metro", ["13201", "13202"], ["a", "a"]).size  # doctest: +SKIP
     1
     """
-    polys = unit_polygons(reference, zone, codes)
-    frame = pd.DataFrame({"g": np.asarray(groups, dtype=object),
-                          "k": geometry_keys(reference, zone, codes)})
-    frame["p"] = polys
-    frame = frame.drop_duplicates(["g", "k"])  # arrondissements sharing their city's polygon
-    frame = frame[~shapely.is_missing(frame["p"].to_numpy())]
-    order = np.argsort(frame["g"].astype(str).to_numpy(), kind="stable")
-    g_sorted = frame["g"].to_numpy()[order]
-    p_sorted = frame["p"].to_numpy()[order]
-    if len(g_sorted) == 0:
+    plan = _union_plan(reference, zone, codes, groups)
+    if plan is None:
         return pd.Series(dtype=object)
-    breaks = np.flatnonzero(g_sorted[1:] != g_sorted[:-1]) + 1
-    starts = np.concatenate([[0], breaks])
-    ends = np.concatenate([breaks, [len(g_sorted)]])
-    out = []
-    for a, b in zip(starts, ends, strict=True):
-        chunk = p_sorted[a:b]
-        out.append(chunk[0] if b - a == 1 else shapely.coverage_union_all(chunk))
-    return pd.Series(out, index=pd.Index(g_sorted[starts], dtype=object), dtype=object)
+    polys, starts, ends, index = plan
+    return pd.Series(_coverage_unions(polys, starts, ends),
+                     index=pd.Index(index, dtype=object), dtype=object)
+
+
+def _union_plan(reference: Reference, zone: str, codes: Sequence[str],
+                groups: Sequence[object]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """What :func:`union_by_group` unions, or ``None`` when no unit has a polygon.
+
+    The polygons sorted by group, the runs ``[start, end)`` of each group and the group of
+    each run.
+
+    The union itself (:func:`_coverage_unions`) needs no pandas, so that a caller can run it
+    in a thread while it computes something else.
+    """
+    pos = _polygon_positions(reference, zone, codes)  # -1 where the unit has no polygon
+    group_codes, group_values = pd.factorize(np.asarray(groups, dtype=object))
+    return _union_plan_positions(reference, zone, pos, group_codes, group_values)
+
+
+def _union_plan_positions(reference: Reference, zone: str, pos: np.ndarray,
+                          group_codes: np.ndarray, group_values: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_union_plan` from polygon positions and factorized groups."""
+    geoms = reference.geometry(zone)
+    # one row per (group, polygon): arrondissements may share their city's polygon
+    rows = np.flatnonzero(pos >= 0)
+    pair = group_codes[rows].astype(np.int64) * (len(geoms) + 1) + pos[rows]
+    rows = rows[np.sort(np.unique(pair, return_index=True)[1])]
+    all_polys = np.asarray(geoms.array, dtype=object)
+    polys = all_polys[pos[rows]]
+    keep = ~shapely.is_missing(polys)
+    rows, polys = rows[keep], polys[keep]
+    if len(rows) == 0:
+        return None
+    # groups in the order of their text, each group's units in input order
+    labels = np.asarray([str(v) for v in group_values], dtype=object)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[np.argsort(labels, kind="stable")] = np.arange(len(labels))
+    g_rank = rank[group_codes[rows]]
+    order = np.argsort(g_rank, kind="stable")
+    g_sorted = g_rank[order]
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    ends = np.r_[starts[1:], len(g_sorted)]
+    index = np.asarray(group_values, dtype=object)[group_codes[rows][order][starts]]
+    return polys[order], starts, ends, index
+
+
+def _finest_to_polygon(reference: Reference, zone: str) -> np.ndarray:
+    """Position in ``reference.geometry(zone)`` of each finest unit's own polygon (-1: none).
+
+    Computed once per reference.
+    """
+    cache = reference._geometry_cache
+    key = f"__finest_positions__{zone}"
+    if key not in cache:
+        cache[key] = reference.geometry(zone).index.get_indexer(  # type: ignore[assignment]
+            reference.finest.index)
+    return cache[key]  # type: ignore[return-value]
+
+
+def _polygon_positions_from_finest(reference: Reference, zone: str, finest_pos: np.ndarray,
+                                   codes: np.ndarray) -> np.ndarray:
+    """:func:`_polygon_positions` of ``codes``, given their positions in the finest units."""
+    pos = np.full(len(codes), -1, dtype=np.int64)
+    known = finest_pos >= 0
+    pos[known] = _finest_to_polygon(reference, zone)[finest_pos[known]]
+    other = pos < 0
+    if other.any():
+        pos[other] = _polygon_positions(reference, zone, codes[other])
+    return pos
+
+
+def _polygon_positions(reference: Reference, zone: str, codes: Sequence[str]) -> np.ndarray:
+    """Position in ``reference.geometry(zone)`` of the polygon of each unit (-1: none).
+
+    The city's polygon stands for an arrondissement that has none (:func:`geometry_keys`).
+    """
+    index = reference.geometry(zone).index
+    codes_arr = np.asarray(codes, dtype=object)
+    pos = index.get_indexer(codes_arr)
+    missing = pos < 0
+    if missing.any():
+        parents = reference.units["commune"].reindex(codes_arr[missing]).to_numpy()
+        pos[missing] = index.get_indexer(parents)
+    return pos
+
+
+#: Cells of the padded (groups x members) array handed to GEOS in one call.
+_UNION_BATCH_CELLS = 262_144
+#: Below this many vertices, unions run in the calling thread.
+_PARALLEL_MIN_VERTICES = 50_000
+
+
+def _workers() -> int:
+    """Threads for GEOS work: shapely releases the GIL inside GEOS, so the cores are used."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+#: Below this many pairs, relate runs in the calling thread.
+_PARALLEL_MIN_PAIRS = 20_000
+
+
+def _parallel_relate(a: np.ndarray, b: np.ndarray, pattern: str) -> np.ndarray:
+    """``shapely.relate_pattern(a, b, pattern)``, split between threads when large."""
+    n_workers = _workers()
+    if n_workers == 1 or len(a) < _PARALLEL_MIN_PAIRS:
+        return shapely.relate_pattern(a, b, pattern)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, len(a), n_workers + 1).astype(np.int64)
+    with ThreadPoolExecutor(n_workers) as pool:
+        parts = pool.map(lambda k: shapely.relate_pattern(a[bounds[k]:bounds[k + 1]],
+                                                          b[bounds[k]:bounds[k + 1]], pattern),
+                         range(n_workers))
+        return np.concatenate(list(parts))
+
+
+def _coverage_unions(polys: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``coverage_union_all(polys[a:b])`` for each run ``[a, b)``, a polygon alone kept as is.
+
+    Runs are padded into 2-D arrays (missing = ``None``) and unioned along the rows by one
+    vectorised call per batch of similar sizes, instead of one Python-level call per group.
+    Large jobs are split between threads (balanced by vertex count); each group's union is
+    computed alone, so the result does not depend on the split.
+    """
+    sizes = ends - starts
+    out = np.empty(len(starts), dtype=object)
+    single = sizes == 1
+    out[single] = polys[starts[single]]
+    multi = np.flatnonzero(~single)
+    if not len(multi):
+        return out
+    multi = multi[np.argsort(-sizes[multi], kind="stable")]  # largest first: tight batches
+    n_workers = _workers()
+    if n_workers > 1:
+        vertices = np.add.reduceat(shapely.get_num_coordinates(polys), starts)[multi]
+        if vertices.sum() < _PARALLEL_MIN_VERTICES:
+            n_workers = 1
+    if n_workers == 1:
+        _union_rows(polys, starts, sizes, multi, out)
+        return out
+    # longest-processing-time-first: each group to the least loaded thread
+    load = np.zeros(n_workers)
+    owner = np.empty(len(multi), dtype=np.int64)
+    for i, v in enumerate(vertices.tolist()):
+        owner[i] = int(np.argmin(load))
+        load[owner[i]] += v
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(n_workers) as pool:
+        jobs = [pool.submit(_union_rows, polys, starts, sizes, multi[owner == k], out)
+                for k in range(n_workers)]
+        for job in jobs:
+            job.result()
+    return out
+
+
+def _union_rows(polys: np.ndarray, starts: np.ndarray, sizes: np.ndarray, rows_all: np.ndarray,
+                out: np.ndarray) -> None:
+    """Fill ``out[r]`` for the groups ``rows_all`` (largest first), batch by batch."""
+    i = 0
+    while i < len(rows_all):
+        width = int(sizes[rows_all[i]])
+        n_rows = max(1, _UNION_BATCH_CELLS // width)
+        rows = rows_all[i:i + n_rows]
+        pad = np.full((len(rows), width), None, dtype=object)
+        lengths = sizes[rows]
+        row_idx = np.repeat(np.arange(len(rows)), lengths)
+        col_idx = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        src = np.repeat(starts[rows], lengths) + col_idx
+        pad[row_idx, col_idx] = polys[src]
+        out[rows] = shapely.coverage_union_all(pad, axis=1)
+        i += len(rows)
 
 
 def _label_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -141,20 +341,25 @@ def adjacency(reference: Reference, zone: str, codes: Sequence[str], *,
     >>> adjacency(ref, "metro", ["13201", "13202"])  # doctest: +SKIP
     (array([0]), array([1]))
     """
-    polys = unit_polygons(reference, zone, codes)
+    geoms = reference.geometry(zone)
+    pos = geoms.index.get_indexer(geometry_keys(reference, zone, codes))
+    polys = np.full(len(pos), None, dtype=object)
+    polys[pos >= 0] = np.asarray(geoms.array, dtype=object)[pos[pos >= 0]]
     ok = ~shapely.is_missing(polys)
     idx = np.flatnonzero(ok)
     if len(idx) < 2:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     tree = shapely.STRtree(polys[idx])
-    left, right = tree.query(polys[idx], predicate="intersects")
+    # rook: boundaries share a line (DE-9IM boundary/boundary of dimension 1), tested by one
+    # relate on the bounding-box candidates, which implies that the polygons intersect
+    left, right = tree.query(polys[idx], predicate=None if rook else "intersects")
     keep = left < right
     left, right = left[keep], right[keep]
     if rook and len(left):
-        shared = shapely.intersection(shapely.boundary(polys[idx][left]),
-                                      shapely.boundary(polys[idx][right]))
-        same = polys[idx][left] == polys[idx][right]  # arrondissements on their city's polygon
-        keep = (shapely.length(shared) > 0) | same
+        same = pos[idx][left] == pos[idx][right]  # arrondissements on their city's polygon
+        keep = same.copy()
+        keep[~same] = _parallel_relate(polys[idx][left[~same]], polys[idx][right[~same]],
+                                       "****1****")
         left, right = left[keep], right[keep]
     return idx[left], idx[right]
 
@@ -171,14 +376,24 @@ def components(reference: Reference, zone: str, codes: Sequence[str], *,
     >>> components(ref, "metro", ["13201", "13202", "06088"])  # doctest: +SKIP
     [['13201', '13202'], ['06088']]
     """
-    codes = list(codes)
+    return _components(reference, zone, list(codes), rook=rook)
+
+
+def _components(reference: Reference, zone: str, codes: list[str], *, rook: bool = True,
+                split: np.ndarray | None = None) -> list[list[str]]:
+    """:func:`components`; with ``split`` (a label per code), parts never join two labels."""
     left, right = adjacency(reference, zone, codes, rook=rook)
+    if split is not None:
+        keep = split[left] == split[right]
+        left, right = left[keep], right[keep]
     labels = _label_components(len(codes), left, right)
     groups: dict[int, list[str]] = {}
-    for code, lab in zip(codes, labels, strict=True):
-        groups.setdefault(int(lab), []).append(code)
-    pop = reference.units["population"]
-    return sorted(groups.values(), key=lambda g: (-len(g), -int(pop.reindex(g).sum()), g[0]))
+    for code, lab in zip(codes, labels.tolist(), strict=True):
+        groups.setdefault(lab, []).append(code)
+    pop = reference.units["population"].reindex(codes).fillna(0).to_numpy(dtype=np.float64)
+    part_pop = np.bincount(labels, weights=pop, minlength=len(codes))
+    keys = {lab: (-len(g), -int(part_pop[lab]), g[0]) for lab, g in groups.items()}
+    return [groups[lab] for lab in sorted(groups, key=keys.__getitem__)]
 
 
 def holes(polygon: shapely.Geometry) -> list[shapely.Geometry]:
@@ -217,4 +432,4 @@ def units_within(reference: Reference, zone: str, areas: Iterable[shapely.Geomet
     return [c for c, flag in zip(candidates, inside, strict=True) if flag]
 
 
-__all__ += ["adjacency", "holes", "units_within"]
+__all__ += ["adjacency", "holes", "units_within", "zone_tree", "zone_unit_polygons"]
