@@ -151,7 +151,8 @@ class ProjectCheck:
     population_totale
         Population of the project's units.
     population_nouvelle
-        Population of its units claimed by no existing CPTS.
+        Population of its units claimed by no CPTS today (when the project revises an existing
+        CPTS, the units it already held are not new).
     taille, plafond_aci
         ACI size tier and funding ceiling for ``population_totale``.
     parties
@@ -275,6 +276,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     pid = str(ids[0])
     pname = str(project.claims["cpts_nom"].iloc[0])
     existing = membership(registry, reference)
+    covered_now = existing["code"]  # newly covered means: by no CPTS today, its old self included
     cpts = registry.cpts
     same = cpts.index[(cpts.index == pid) | (cpts["cpts_nom"].str.casefold() == pname.casefold())]
     remplace = str(same[0]) if len(same) else None
@@ -299,7 +301,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
         conflits = conflits.reset_index(drop=True)
     codes = list(proj["code"])
     total = int(proj["population"].sum())
-    new = int(proj.loc[~proj["code"].isin(existing["code"]), "population"].sum())
+    new = int(proj.loc[~proj["code"].isin(covered_now), "population"].sum())
     parties: list[list[str]] = []
     enclaves: list[str] = []
     if geometry:

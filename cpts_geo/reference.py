@@ -238,6 +238,24 @@ class Reference:
                     digest.update(chunk)
         return digest.hexdigest()
 
+    @cached_property
+    def tables_checksum(self) -> str:
+        """SHA-256 over the population and crosswalk tables (``population/*.csv``).
+
+        The key under which registries read against this reference are cached: the codes,
+        names and crosswalk a registry is validated with all come from these files.
+
+        Examples
+        --------
+        >>> len(ref.tables_checksum)
+        64
+        """
+        digest = hashlib.sha256()
+        for path in sorted((self.root / "population").glob("*.csv")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
     def region_name(self, code: str) -> str:
         """French name of région ``code`` (the code itself when unknown)."""
         names = self.regions["nom"]

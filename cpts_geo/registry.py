@@ -932,6 +932,22 @@ def read_registry(path: str | os.PathLike[str], reference: Reference, *,
     except OSError as exc:
         raise ValidationError([Problem(label, f"cannot be read: {exc.strerror}")]) from None
     fmt = _sniff_format(path, head)
+    if fmt in {"csv", "json", "xlsx"}:
+        from . import registry_cache
+
+        raw = path.read_bytes()
+        key = registry_cache.cache_key(raw, label, sheet, reference)
+        cached = registry_cache.load(key)
+        if cached is not None:
+            return cached
+        registry = _read(path, reference, sheet, label, fmt)
+        registry_cache.store(key, registry)
+        return registry
+    return _read(path, reference, sheet, label, fmt)
+
+
+def _read(path: Path, reference: Reference, sheet: str | int | None, label: str,
+          fmt: str) -> Registry:
     problems: list[Problem] = []
     warnings: list[str] = []
     if fmt in {"geo", "gpkg"}:

@@ -167,7 +167,10 @@ def test_project_that_creates_an_enclave(tmp_path) -> None:
     assert res["d_un_seul_tenant"] is True
     total = sum(pop[c] for c in members)
     assert res["population_totale"] == total
-    assert res["population_nouvelle"] == total  # its own old claims are left out: a revision
+    # a revision: its old version is left out of the conflicts, but what it already covered is
+    # not newly covered
+    assert res["remplace"] == GRAND_AVIGNON
+    assert res["population_nouvelle"] == 0
     assert res["taille"] == taille(total)
 
 
