@@ -16,8 +16,8 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import PACA_DIR, SHARED
 
+from conftest import PACA_DIR, SHARED
 from cpts_geo.cli import main
 
 PACA_CSV = PACA_DIR / "cpts-communes.csv"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import PACA_DIR
 
+from conftest import PACA_DIR
 from cpts_geo import ValidationError
 from cpts_geo.registry import _read, read_registry
 
