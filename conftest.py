@@ -34,9 +34,8 @@ Modules and functions
 The names are added to the module's own globals (a name above wins over a module global of the
 same name). Anything else an example needs, it imports, so that a reader can copy it.
 
-``collect_ignore`` leaves out ``cpts_geo/__main__.py`` (importing it runs the command line) and,
-for now, the modules whose examples still use ``# doctest: +SKIP`` (pytest would report them
-skipped): remove a module from ``_SKIPPED_EXAMPLES`` once its examples run.
+``collect_ignore`` leaves out ``cpts_geo/__main__.py`` (importing it runs the command line).
+No example uses ``# doctest: +SKIP``: a skipped example would hide a wrong one.
 """
 
 from __future__ import annotations
@@ -50,15 +49,7 @@ import pytest
 ROOT = Path(__file__).parent
 SHARED = Path(os.environ.get("CPTS_GEO_DATA", ROOT.parent / "shared" / "data"))
 
-# Modules edited elsewhere whose examples are still marked +SKIP (to remove from this list
-# once their examples run with the namespace above).
-_SKIPPED_EXAMPLES = [
-    "cpts_geo/coverage.py",
-    "cpts_geo/overlaps.py",
-    "cpts_geo/territories.py",
-    "cpts_geo/topology.py",
-]
-collect_ignore = ["cpts_geo/__main__.py", *_SKIPPED_EXAMPLES]
+collect_ignore = ["cpts_geo/__main__.py"]
 
 
 @pytest.fixture(scope="session")

@@ -37,8 +37,10 @@ def gap_codes(members: pd.DataFrame, reference: Reference,
 
     Examples
     --------
-    >>> "13213" in gap_codes(membership(reg, ref), ref)  # doctest: +SKIP
-    False
+    >>> paca = ref.finest.index[ref.finest["region"] == "93"]
+    >>> gaps = gap_codes(members, ref, paca)
+    >>> len(gaps), "13201" in gaps, "13202" in gaps
+    (46, True, False)
     """
     units = _scope_units(reference, scope)
     return units.index[~units.index.isin(members["code"])]
@@ -69,9 +71,10 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
 
     Examples
     --------
-    >>> zb = zones_blanches(membership(reg, ref), ref, scope=paca)  # doctest: +SKIP
-    >>> int(zb["population"].sum()) > 0  # doctest: +SKIP
-    True
+    >>> paca = ref.finest.index[ref.finest["region"] == "93"]
+    >>> zb = zones_blanches(members, ref, scope=paca)
+    >>> zb["zone_blanche"][0], zb["codes"].head(2).tolist(), zb["population"].head(2).tolist()
+    ('ZB-93-001', [['13201'], ['06079', '06138', '83133']], [37599, 24867])
     """
     gaps = gap_codes(members, reference, scope)
     units = reference.units
@@ -175,9 +178,9 @@ def coverage_table(members: pd.DataFrame, reference: Reference, *,
 
     Examples
     --------
-    >>> t = coverage_table(membership(reg, ref), ref, level="region")  # doctest: +SKIP
-    >>> float(t.loc["93", "taux_tous_stades"]) > 90  # doctest: +SKIP
-    True
+    >>> t = coverage_table(members, ref, level="region")
+    >>> int(t.loc["93", "population_couverte_tous_stades"]), float(t.loc["93", "taux_tous_stades"])
+    (5117871, 98.06)
     """
     allowed = ("france", "region", "departement")
     if level not in allowed:

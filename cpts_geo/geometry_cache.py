@@ -70,10 +70,9 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
 
     Examples
     --------
-    >>> from cpts_geo import load_reference
-    >>> geoms = load_zone_geometry(load_reference(), "974")  # doctest: +SKIP
-    >>> len(geoms), geoms.crs.to_epsg()  # doctest: +SKIP
-    (24, 2975)
+    >>> geoms = load_zone_geometry(ref, "974")  # La Réunion
+    >>> len(geoms), geoms.crs.to_epsg(), geoms.index[0][:3]
+    (24, 2975, '974')
     """
     import geopandas as gpd
 

@@ -60,8 +60,13 @@ def conflicts(members: pd.DataFrame, reference: Reference,
 
     Examples
     --------
-    >>> conflicts(membership(reg, ref), ref).empty  # doctest: +SKIP
+    >>> conflicts(members, ref).empty  # PACA
     True
+    >>> from cpts_geo.registry import registry_from_frame
+    >>> two = registry_from_frame(pd.DataFrame({"cpts_nom": ["A", "B"],
+    ...                                         "code_insee": ["13201", "13201"]}), ref)
+    >>> conflicts(membership(two, ref), ref).loc[0, ["cpts_a", "cpts_b", "codes"]].tolist()
+    ['A', 'B', ['13201']]
     """
     pairs = _pairs(members)
     pairs = pairs[~pairs["declare"]]
@@ -97,7 +102,7 @@ def shared_communes(members: pd.DataFrame, reference: Reference) -> pd.DataFrame
 
     Examples
     --------
-    >>> shared_communes(membership(reg, ref), ref)["nom"].tolist()  # doctest: +SKIP
+    >>> shared_communes(members, ref)["nom"].tolist()
     ['Nice', 'Toulon']
     """
     shared = members[members["partage"]]
@@ -121,7 +126,7 @@ def conflict_units(members: pd.DataFrame, reference: Reference) -> pd.DataFrame:
 
     Examples
     --------
-    >>> conflict_units(membership(reg, ref), ref).empty  # doctest: +SKIP
+    >>> conflict_units(members, ref).empty
     True
     """
     pairs = _pairs(members)
@@ -191,8 +196,11 @@ class ProjectCheck:
 
         Examples
         --------
-        >>> sorted(check.to_dict())[:3]  # doctest: +SKIP
-        ['codes', 'conflits', 'cpts_id']
+        >>> from cpts_geo.registry import registry_from_frame
+        >>> zb = pd.DataFrame({"cpts_nom": "Estérel", "code_insee": ["06079", "06138", "83133"]})
+        >>> d = check_project(registry_from_frame(zb, ref), reg, ref).to_dict()
+        >>> d["conflits"], d["population_totale"], d["d_un_seul_tenant"], d["enclaves"]
+        ([], 24867, True, [])
         """
         return {
             "cpts_id": self.cpts_id,
@@ -262,9 +270,22 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
 
     Examples
     --------
-    >>> chk = check_project(project, reg, ref)  # doctest: +SKIP
-    >>> chk.has_conflict, chk.taille  # doctest: +SKIP
-    (False, 2)
+    A project on the zone blanche of Mandelieu-la-Napoule, Théoule-sur-Mer and Tanneron:
+
+    >>> from cpts_geo.registry import registry_from_frame
+    >>> zb = pd.DataFrame({"cpts_nom": "Estérel", "code_insee": ["06079", "06138", "83133"]})
+    >>> chk = check_project(registry_from_frame(zb, ref), reg, ref)
+    >>> chk.has_conflict, chk.population_nouvelle, chk.taille, chk.plafond_aci
+    (False, 24867, 1, 185000)
+
+    One on Marseille 1er and 2e, the 2e being claimed already:
+
+    >>> mrs = pd.DataFrame({"cpts_nom": "Marseille", "code_insee": ["13201", "13202"]})
+    >>> chk = check_project(registry_from_frame(mrs, ref), reg, ref)
+    >>> chk.conflits[["cpts_id", "codes", "population"]].to_numpy().tolist()
+    [['PACA-010', ['13202'], 24378]]
+    >>> chk.population_totale, chk.population_nouvelle, chk.parties
+    (61977, 37599, [['13201', '13202']])
     """
     from .registry import membership
 
