@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import PACA_DIR, SHARED, TEST_DATA
 
 from cpts_geo.analysis import analyse, for_region, summary
 from cpts_geo.coverage import coverage_table, zones_blanches
 from cpts_geo.overlaps import conflicts
 from cpts_geo.registry import membership, read_registry, registry_from_frame
 from cpts_geo.territories import dissolve
+
+from conftest import PACA_DIR, SHARED, TEST_DATA
 
 GOLDEN = TEST_DATA / "golden"
 REGEN = bool(os.environ.get("CPTS_GEO_REGEN_GOLDEN"))

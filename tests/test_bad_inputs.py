@@ -22,11 +22,12 @@ import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import SHARED, TEST_DATA
 
 from cpts_geo import ValidationError
 from cpts_geo.cli import main
 from cpts_geo.registry import read_registry
+
+from conftest import SHARED, TEST_DATA
 
 BAD = TEST_DATA / "bad"
 COMMUNES_GPKG = SHARED / "communes" / "communes-2025.gpkg"

@@ -14,9 +14,10 @@ import openpyxl
 import pyogrio
 import pytest
 from click.testing import CliRunner
-from conftest import PACA_DIR, SHARED
 
 from cpts_geo.cli import main
+
+from conftest import PACA_DIR, SHARED
 
 
 def run(*args: str, env: dict[str, str] | None = None):

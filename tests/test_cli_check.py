@@ -17,8 +17,9 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from conftest import PACA_DIR, SHARED
 from cpts_geo.cli import main
+
+from conftest import PACA_DIR, SHARED
 
 PACA_CSV = PACA_DIR / "cpts-communes.csv"
 KEYS = {"conflits", "population_totale", "population_nouvelle", "taille", "d_un_seul_tenant",

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import SHARED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,8 @@ from cpts_geo import ValidationError
 from cpts_geo.codes import format_code, normalise
 from cpts_geo.registry import read_registry
 from cpts_geo.stages import STAGES
+
+from conftest import SHARED
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

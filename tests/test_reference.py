@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import pytest
 import shapely
-from conftest import SHARED
 
 from cpts_geo import ZONE_CRS, CptsGeoError, load_reference, locate_data
 from cpts_geo.reference import zone_of
+
+from conftest import SHARED
 
 
 def _raw_rows():

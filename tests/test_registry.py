@@ -14,7 +14,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import PACA_DIR, SHARED
 
 from cpts_geo import ValidationError
 from cpts_geo.codes import ARRONDISSEMENTS
@@ -27,6 +26,8 @@ from cpts_geo.registry import (
     read_registry,
     registry_from_frame,
 )
+
+from conftest import PACA_DIR, SHARED
 
 COMMUNES_GPKG = SHARED / "communes" / "communes-2025.gpkg"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import PACA_DIR
 from cpts_geo import ValidationError
 from cpts_geo.registry import _read, read_registry
+
+from conftest import PACA_DIR
 
 
 @pytest.fixture
