@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .atomic import atomic_write
 from .codes import ARRONDISSEMENTS
 from .errors import CptsGeoError
 
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
     from .reference import Reference
 
-__all__ = ["cache_directory", "load_zone_geometry"]
+__all__ = ["cache_directory", "input_checksum", "load_zone_geometry", "read_geometries",
+           "save_geometries"]
 
 _FORMAT = "v2"  # v2: ragged coordinate arrays (v1: WKB only)
 _CODE_COLUMNS = ("code_commune", "code", "insee_com", "code_insee", "insee", "codgeo")
@@ -78,26 +79,51 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
 
     from .reference import ZONE_CRS
 
-    path = cache_directory() / f"units-{_FORMAT}-{_checksum(ref)[:20]}-{zone}.npz"
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                codes = npz["codes"].astype(object)
-                geoms = _decode(npz)
-            return gpd.GeoSeries(geoms, index=pd.Index(codes, name="code"), crs=ZONE_CRS[zone])
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable cache: rebuild it
+    path = cache_directory() / f"units-{_FORMAT}-{input_checksum(ref)[:20]}-{zone}.npz"
+    found = read_geometries(path)
+    if found is not None:
+        codes, geoms = found
+        return gpd.GeoSeries(geoms, index=pd.Index(codes, name="code"), crs=ZONE_CRS[zone])
     series = _build_zone(ref, zone)
-    arrays = _encode(np.asarray(series.array, dtype=object))
+    save_geometries(path, series.index, np.asarray(series.array, dtype=object))
+    return series
+
+
+def read_geometries(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes and geometries cached by :func:`save_geometries`; ``None`` if missing or unreadable.
+
+    Examples
+    --------
+    >>> read_geometries(tmp / "absent.npz") is None
+    True
+    """
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            codes = npz["codes"].astype(object)
+            geoms = _decode(npz)
+    except (OSError, ValueError, KeyError, shapely.errors.GEOSException):
+        return None  # unreadable cache: the caller rebuilds it
+    return codes, geoms
+
+
+def save_geometries(path: Path, codes: Any, geoms: np.ndarray) -> None:
+    """Cache ``geoms`` (aligned on ``codes``) at ``path``, atomically; never raises on I/O.
+
+    Examples
+    --------
+    >>> save_geometries(tmp / "g.npz", ["a"], np.asarray([shapely.box(0, 0, 1, 1)]))
+    >>> codes, geoms = read_geometries(tmp / "g.npz"); list(codes), geoms[0].area
+    (['a'], 1.0)
+    """
+    arrays = _encode(np.asarray(geoms, dtype=object))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, codes=np.asarray(series.index, dtype=str), **arrays)
-        os.replace(tmp, path)
+        with atomic_write(path) as fh:
+            np.savez(fh, codes=np.asarray(codes, dtype=str), **arrays)
     except OSError:
         pass  # a read-only cache only costs time
-    return series
 
 
 #: Geometry types stored as ragged coordinate arrays (decoded ~1.5x faster than WKB); anything
@@ -148,11 +174,16 @@ def _decode(npz: Any) -> np.ndarray:
     return geoms
 
 
-def _checksum(ref: Reference) -> str:
+def input_checksum(ref: Reference) -> str:
     """``ref.checksum()``, hashed once per loaded reference and remembered across processes.
 
     Later processes do not re-hash the input files while they are unchanged (same size, mtime,
     ctime and inode): the digest is remembered in ``checksums.json`` in the cache directory.
+
+    Examples
+    --------
+    >>> input_checksum(ref) == ref.checksum()
+    True
     """
     memo = ref._geometry_cache
     if "__checksum__" not in memo:
@@ -187,10 +218,8 @@ def _remembered_checksum(ref: Reference) -> str:
     table[key] = digest
     try:
         index.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=index.parent, suffix=".json.tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_write(index, "w") as fh:
             json.dump(table, fh)
-        os.replace(tmp, index)
     except OSError:
         pass
     return digest

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_write
 from .geometry_cache import cache_directory
 
 if TYPE_CHECKING:
@@ -109,9 +108,7 @@ def store(key: str, registry: Registry) -> None:
     path = _path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_write(path) as fh:
             np.savez(fh, meta=np.asarray(json.dumps(meta, ensure_ascii=False)), **arrays)
-        os.replace(tmp, path)
     except OSError:
         pass

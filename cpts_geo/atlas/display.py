@@ -16,9 +16,6 @@ by the input files' checksum, the tolerance and the GEOS version.
 
 from __future__ import annotations
 
-import itertools
-import os
-import tempfile
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -53,51 +50,18 @@ REGION_DECIMALS = 5
 #: Decimals kept on the national page (4 ≈ 10 m).
 NATIONAL_DECIMALS = 4
 
-_FORMAT = "d1"
-
-
-def _checksum(reference: Reference) -> str:
-    cache: dict[str, Any] = reference._geometry_cache  # type: ignore[assignment]
-    if "__checksum__" not in cache:
-        cache["__checksum__"] = reference.checksum()
-    return str(cache["__checksum__"])
+_FORMAT = "d2"  # d2: stored by geometry_cache.save_geometries
 
 
 def _cache_path(reference: Reference, zone: str, tolerance: float) -> Any:
     from ..geometry_cache import _FORMAT as CLEAN_FORMAT
-    from ..geometry_cache import cache_directory
+    from ..geometry_cache import cache_directory, input_checksum
     from ..reference import GAP_WIDTH_M
 
     geos = shapely.geos_version_string.replace(".", "_")
-    name = (f"display-{_FORMAT}-{CLEAN_FORMAT}-{_checksum(reference)[:20]}-g{GAP_WIDTH_M:g}"
+    name = (f"display-{_FORMAT}-{CLEAN_FORMAT}-{input_checksum(reference)[:20]}-g{GAP_WIDTH_M:g}"
             f"-{zone}-t{tolerance:g}-geos{geos}.npz")
     return cache_directory() / name
-
-
-def _read_npz(path: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            codes = npz["codes"].astype(object)
-            buf, offsets = npz["wkb"].tobytes(), npz["offsets"]
-        geoms = shapely.from_wkb([buf[a:b] for a, b in itertools.pairwise(offsets)])
-    except (OSError, ValueError, KeyError, shapely.errors.GEOSException):
-        return None
-    return codes, np.asarray(geoms, dtype=object)
-
-
-def _write_npz(path: Any, codes: pd.Index, geoms: np.ndarray) -> None:
-    wkb = shapely.to_wkb(geoms)
-    lengths = np.fromiter((len(w) for w in wkb), dtype=np.int64, count=len(wkb))
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, codes=np.asarray(codes, dtype=str),
-                     wkb=np.frombuffer(b"".join(wkb), dtype=np.uint8), offsets=offsets)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only cache only costs time
 
 
 def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.GeoSeries:
@@ -130,6 +94,7 @@ def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.G
     """
     import geopandas as gpd
 
+    from ..geometry_cache import read_geometries, save_geometries
     from ..reference import ZONE_CRS
 
     key = f"display:{zone}:{tolerance:g}"
@@ -141,7 +106,7 @@ def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.G
         cache[key] = source
         return source
     path = _cache_path(reference, zone, tolerance)
-    found = _read_npz(path) if path.exists() else None
+    found = read_geometries(path)
     if found is not None and len(found[0]) == len(source) and (
             pd.Index(found[0]).equals(source.index)):
         geoms = found[1]
@@ -150,7 +115,7 @@ def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.G
                                           simplify_boundary=True)
         bad = shapely.is_empty(geoms) | ~shapely.is_valid(geoms)
         geoms[bad] = np.asarray(source.array, dtype=object)[bad]  # never lose a unit
-        _write_npz(path, source.index, geoms)
+        save_geometries(path, source.index, geoms)
     series = gpd.GeoSeries(geoms, index=source.index, crs=ZONE_CRS[zone])
     cache[key] = series
     return series

@@ -9,11 +9,9 @@ has a French ``title`` for screen readers. Everything inserted is HTML-escaped.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
 import re
-import tempfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
 
@@ -101,16 +99,10 @@ def _page_title(page: Path) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    from ..atomic import atomic_write
+
+    with atomic_write(path, "w") as fh:
+        fh.write(text)
 
 
 def write_embed_snippets(directory: Path, pages: list[Path]) -> list[Path]:

@@ -17,11 +17,8 @@ written to a temporary file beside it, then moved into place with :func:`os.repl
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import tempfile
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -530,16 +527,10 @@ def _save(fig: Figure, path: Path, fmt: str, title: str) -> Path:
     metadata: dict[str, Any] = {"Title": title}
     if fmt == "svg":
         metadata["Date"] = None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=DPI, metadata=metadata, facecolor="white")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    from ..atomic import atomic_write
+
+    with atomic_write(path) as fh:
+        fig.savefig(fh, format=fmt, dpi=DPI, metadata=metadata, facecolor="white")
     return path
 
 
