@@ -43,8 +43,15 @@ def cache_directory() -> Path:
 
     Examples
     --------
-    >>> cache_directory().name in {"cpts_geo", os.environ.get("CPTS_GEO_CACHE", "x")[-8:]}
-    True
+    >>> saved = os.environ.pop("CPTS_GEO_CACHE", None)
+    >>> os.environ["CPTS_GEO_CACHE"] = "/srv/cache-cpts"
+    >>> cache_directory()
+    PosixPath('/srv/cache-cpts')
+    >>> del os.environ["CPTS_GEO_CACHE"]
+    >>> cache_directory().name
+    'cpts_geo'
+    >>> if saved is not None:
+    ...     os.environ["CPTS_GEO_CACHE"] = saved
     """
     env = os.environ.get("CPTS_GEO_CACHE")
     if env:
