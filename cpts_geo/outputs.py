@@ -9,6 +9,7 @@ previous outputs untouched. Cells that a spreadsheet would run as a formula (``=
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -148,7 +149,10 @@ def prepare_out_dir(out: Path, *, overwrite: bool, default: bool) -> Path:
 def staging(out: Path) -> Iterator[Path]:
     """Yield a temporary directory beside ``out``; on success publish it as ``out``.
 
-    On any error the temporary directory is removed and ``out`` is left as it was.
+    On any error the temporary directory is removed and ``out`` is left as it was. ``out`` is
+    resolved first (``..``, symbolic links): the results land where the link points. The
+    directory keeps the permissions of the one it replaces (a new one gets the usual ``0o755``
+    less the umask), so a web server can still read a republished atlas.
 
     Examples
     --------
@@ -166,12 +170,18 @@ def staging(out: Path) -> Iterator[Path]:
     >>> (out / "index.html").read_text(encoding="utf-8"), [p.name for p in tmp.iterdir()]
     ('<html></html>', ['atlas'])
     """
-    out = Path(out).absolute()
+    out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = (out.stat().st_mode & 0o7777) if out.is_dir() else (0o755 & ~umask)
+        os.chmod(tmp, mode)
         yield tmp
-        (tmp / MARKER).write_text("written by cpts-geo\n", encoding="utf-8")
+        written = sorted(p.name for p in tmp.iterdir())
+        (tmp / MARKER).write_text(json.dumps({"tool": "cpts-geo", "files": written},
+                                             ensure_ascii=False) + "\n", encoding="utf-8")
         publish(tmp, out)
         _remove_leftovers(out)
     finally:
@@ -179,19 +189,47 @@ def staging(out: Path) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _remove_leftovers(out: Path) -> None:
-    """Remove staging directories that a killed earlier run left beside ``out``."""
-    for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*"):
-        for stale in out.parent.glob(pattern):
-            if stale.is_dir():
-                shutil.rmtree(stale, ignore_errors=True)
+    """Remove what a killed earlier run left beside ``out``.
+
+    An old directory (``.name.old-*``) is removed at once; a staging one
+    (``.name.tmp-PID-*``) only when the process that made it is gone, since another run may
+    still be writing into it.
+    """
+    for stale in out.parent.glob(f".{out.name}.old-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):
+        pid = stale.name[len(f".{out.name}.tmp-"):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _previous_outputs(out: Path) -> set[str]:
+    """Names of the files the previous run wrote into ``out`` (from its marker file)."""
+    try:
+        listed = json.loads((out / MARKER).read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {str(name) for name in listed} if isinstance(listed, list) else set()
 
 
 def publish(tmp: Path, out: Path) -> None:
     """Move the finished directory ``tmp`` into place as ``out``.
 
-    Entries of an existing ``out`` that this run did not produce (another command's outputs)
-    are carried over; the old directory is then swapped out by renames and removed.
+    Entries of an existing ``out`` that this run did not produce are carried over (another
+    command's outputs, the user's own files), except those the previous run wrote, as listed in
+    its marker file: they are outputs this run replaces or no longer makes. The old directory is
+    then swapped out by renames and removed.
 
     Examples
     --------
@@ -208,9 +246,10 @@ def publish(tmp: Path, out: Path) -> None:
     ['out']
     """
     if out.is_dir():
+        stale = _previous_outputs(out)  # a page of a région no longer in the atlas goes
         for entry in out.iterdir():
             target = tmp / entry.name
-            if target.exists() or target.is_symlink():
+            if target.exists() or target.is_symlink() or entry.name in stale:
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.copytree(entry, target, symlinks=True)

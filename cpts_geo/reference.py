@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -66,7 +65,6 @@ ZONE_NAMES: dict[str, str] = {
     "974": "La Réunion",
     "976": "Mayotte",
 }
-_ZONE_LAYER = re.compile(r"^(metro|dom(97[1-6]))_\w+$")
 ENV_VAR = "CPTS_GEO_DATA"
 #: Gaps narrower than this (metres) between simplified commune polygons are closed when cleaning.
 GAP_WIDTH_M = 60.0
@@ -183,7 +181,10 @@ class Reference:
         >>> ref.expand("69123")[:2], len(ref.expand("69123")), ref.expand("06088")
         (('69381', '69382'), 9, ('06088',))
         """
-        return ARRONDISSEMENTS.get(code, (code,))
+        finest = self.finest.index
+        if code in finest:
+            return (code,)
+        return tuple(a for a in ARRONDISSEMENTS.get(code, ()) if a in finest) or (code,)
 
     def geometry(self, zone: str) -> gpd.GeoSeries:
         """Cleaned polygons of the finest units of ``zone``, in the zone's CRS, indexed by code.

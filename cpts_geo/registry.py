@@ -1077,7 +1077,12 @@ def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
     out = out.sort_values("partage").drop_duplicates(["cpts_id", "code"], keep="first")
     out = out.sort_index()
     finest = reference.finest
-    out = out[out["code"].isin(finest.index)]
+    lost = ~out["code"].isin(finest.index)
+    if lost.any():  # a code the reference cannot place: never drop it silently
+        codes = sorted(set(out.loc[lost, "code"]))
+        raise CptsGeoError(f"{registry.source}: codes with no unit in the reference data "
+                           f"{reference.root}: {', '.join(codes[:10])}. Check that the reference "
+                           "data directory is complete (rebuild it with `cpts-geo fetch`).")
     attrs = finest.loc[out["code"], ["population", "region", "departement", "zone"]]
     for col in attrs.columns:
         out[col] = attrs[col].to_numpy()
@@ -1097,4 +1102,3 @@ def read_any(path: str | os.PathLike[str] | None, reference: Reference, *,
                          sheet=sheet)
 
 
-_ = CptsGeoError  # re-exported for callers catching registry errors

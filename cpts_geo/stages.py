@@ -146,14 +146,11 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("signee",), "fonctionnement"),
 )
 # A negated label ("ACI non signé", "pas de lettre d'intention") is not guessed: it is reported.
+# So are bare numbers: listings number their stages both ways (1 = ACI signé, or 1 = émergence).
 _NEGATIONS = frozenset({"non", "pas", "sans"})
 _ALIASES: dict[str, str] = {
     **{s.replace("_", " "): s for s in STAGES},
     **{_fold(lbl): s for s, lbl in LABELS.items()},
-    "1": "fonctionnement",
-    "2": "projet_valide",
-    "3": "lettre_intention",
-    "4": "emergence",
     "li": "lettre_intention",
     "aci": "fonctionnement",
     "nr": "non_renseigne",

@@ -187,3 +187,38 @@ def test_national_tables_fit_excel_cells(tmp_path):
     assert "liste complète dans le fichier CSV" in longest
     csv_text = (out / "zones_blanches.csv").read_text(encoding="utf-8-sig")
     assert max(len(line) for line in csv_text.splitlines()) > 32_767
+
+
+def test_republishing_keeps_permissions_follows_links_and_drops_stale_outputs(tmp_path):
+    """A web folder: mode kept, a symlinked --out written through, old pages not carried over."""
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "README.txt").write_text("dossier publié", encoding="utf-8")
+    www.chmod(0o755)
+    link = tmp_path / "link"
+    link.symlink_to(www)
+    res = run("coverage", "--region", "93", "--out", str(link), "--overwrite")
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink() and (www / "couverture.csv").exists()
+    assert (www.stat().st_mode & 0o777) == 0o755
+    # a file the previous run wrote but this one does not is not carried over; the user's is
+    (www / "ancienne-page.html").write_text("x", encoding="utf-8")
+    marker = www / ".cpts-geo-output"
+    data = json.loads(marker.read_text(encoding="utf-8"))
+    marker.write_text(json.dumps({**data, "files": [*data["files"], "ancienne-page.html"]}),
+                      encoding="utf-8")
+    res = run("coverage", "--region", "93", "--out", str(link))
+    assert res.exit_code == 0, res.output
+    assert not (www / "ancienne-page.html").exists()
+    assert (www / "README.txt").read_text(encoding="utf-8") == "dossier publié"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "www"]
+
+
+def test_out_dot_dot_is_resolved(tmp_path, monkeypatch):
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    monkeypatch.chdir(sub)
+    res = run("coverage", "--region", "93", "--out", "..", "--overwrite")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "a" / "couverture.csv").exists()
+    assert (tmp_path / "a" / "b").is_dir()  # the user's folder inside --out is kept
