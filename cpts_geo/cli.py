@@ -170,11 +170,14 @@ def coverage(registry: Path | None, sheet: str | None, region: str | None, out: 
 @_registry_opts
 @click.option("--project-sheet", default=None,
               help="XLSX project: sheet name or number (default: the first).")
+@click.option("--revise", default=None, metavar="CPTS_ID",
+              help="The project revises this existing CPTS (identifier or name): leave it out "
+              "of the comparison.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
 @_common
 @_guard
 def check(project: Path, registry: Path | None, sheet: str | None, project_sheet: str | None,
-          as_json: bool, data: Path | None) -> None:
+          revise: str | None, as_json: bool, data: Path | None) -> None:
     """Check a new CPTS project against the registry before approval.
 
     PROJECT is a registry-format file (CSV, XLSX, JSON, GeoJSON, GPKG) describing one CPTS.
@@ -189,7 +192,7 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     if not as_json:
         for w in proj.warnings:
             click.echo(f"Warning: {w}", err=True)
-    result = check_project(proj, reg, ref)
+    result = check_project(proj, reg, ref, revises=revise)
     if as_json:
         payload = result.to_dict()
         payload["avertissements"] = list(proj.warnings)

@@ -165,8 +165,11 @@ class ProjectCheck:
     enclaves
         Units outside the project but surrounded by it.
     remplace
-        ``cpts_id`` of an existing CPTS with the project's identifier or name, left out of the
-        comparison (the project revises it), or ``None``.
+        ``cpts_id`` of the existing CPTS the project revises (``revises``), left out of the
+        comparison, or ``None``.
+    homonyme
+        ``cpts_id`` of an existing CPTS with the project's identifier or name when the project
+        is not declared a revision of it (it is compared like any other), or ``None``.
     """
 
     cpts_id: str
@@ -180,6 +183,7 @@ class ProjectCheck:
     enclaves: list[str]
     remplace: str | None = None
     codes: list[str] = field(default_factory=list)
+    homonyme: str | None = None
 
     @property
     def d_un_seul_tenant(self) -> bool:
@@ -220,6 +224,7 @@ class ProjectCheck:
             "parties": self.parties,
             "enclaves": self.enclaves,
             "remplace": self.remplace,
+            "homonyme": self.homonyme,
         }
 
 
@@ -244,7 +249,7 @@ def _near_units(reference: Reference, zone: str, areas: list[Any],
 
 
 def check_project(project: Registry, registry: Registry, reference: Reference, *,
-                  geometry: bool = True) -> ProjectCheck:
+                  revises: str | None = None, geometry: bool = True) -> ProjectCheck:
     """Check a candidate CPTS against the current registry before approval.
 
     Parameters
@@ -252,10 +257,13 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     project
         A registry holding exactly one CPTS (codes or a perimeter).
     registry
-        The current registry. An existing CPTS with the project's identifier or name is taken
-        as the one the project revises and left out of the comparison.
+        The current registry.
     reference
         The reference data.
+    revises
+        Identifier (or name) of the existing CPTS the project revises: it is left out of the
+        comparison. Never guessed: a project that merely shares an existing CPTS's name is
+        compared with it like with any other, and the match is reported (``homonyme``).
     geometry
         Compute contiguity and enclaves (needs the unit polygons).
 
@@ -266,7 +274,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     Raises
     ------
     ValidationError
-        When ``project`` holds no CPTS or more than one.
+        When ``project`` holds no CPTS or more than one, or ``revises`` is not in the registry.
 
     Examples
     --------
@@ -300,9 +308,17 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     covered_now = existing["code"]  # newly covered means: by no CPTS today, its old self included
     cpts = registry.cpts
     same = cpts.index[(cpts.index == pid) | (cpts["cpts_nom"].str.casefold() == pname.casefold())]
-    remplace = str(same[0]) if len(same) else None
-    if remplace is not None:
+    remplace: str | None = None
+    if revises is not None:
+        found = cpts.index[(cpts.index == revises)
+                           | (cpts["cpts_nom"].str.casefold() == str(revises).casefold())]
+        if not len(found):
+            raise ValidationError([Problem(registry.source, f"--revise {revises!r}: no CPTS with "
+                                           "this identifier or name in the registry",
+                                           value=revises)])
+        remplace = str(found[0])
         existing = existing[existing["cpts_id"] != remplace]
+    homonyme = str(same[0]) if len(same) and remplace is None else None
     proj = membership(project, reference)
     units = reference.units
     merged = proj[["code", "partage"]].merge(existing[["code", "cpts_id", "partage"]],
@@ -340,4 +356,4 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     else:
         parties = [codes]
     return ProjectCheck(pid, pname, conflits, total, new, tier(total), TIER_CEILINGS[tier(total)],
-                        parties, sorted(enclaves), remplace, codes)
+                        parties, sorted(enclaves), remplace, codes, homonyme)

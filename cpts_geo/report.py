@@ -159,6 +159,10 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
     out = [f"Projet : {check.cpts_nom} ({len(check.codes)} communes ou arrondissements)"]
     if check.remplace:
         out.append(f"  (révision de la CPTS existante {check.remplace}, exclue de la comparaison)")
+    if check.homonyme:
+        out.append(f"  Attention : une CPTS existante porte ce nom ou cet identifiant "
+                   f"({check.homonyme}) ; si le projet la révise, relancer avec "
+                   f"--revise {check.homonyme}")
     out += [f"Population totale : {fmt_int(check.population_totale)} habitants — "
             f"{TIER_LABELS[check.taille]}, plafond ACI {fmt_int(check.plafond_aci)} €",
             f"Population nouvellement couverte : {fmt_int(check.population_nouvelle)} habitants",

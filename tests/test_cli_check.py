@@ -161,7 +161,8 @@ def test_project_that_creates_an_enclave(tmp_path) -> None:
     others = set().union(*(v for k, v in claims.items() if k != GRAND_AVIGNON))
     assert not set(members) & others
     name = paca_names()[GRAND_AVIGNON]
-    code, res = check_json(project_csv(tmp_path / "avignon.csv", name, members))
+    code, res = check_json(project_csv(tmp_path / "avignon.csv", name, members),
+                           "--revise", GRAND_AVIGNON)
     assert code == 0
     assert res["conflits"] == []
     assert res["enclaves"] == [MORIERES]
@@ -254,3 +255,20 @@ def test_bad_registry(tmp_path) -> None:
     code, out, err = check(str(project), "--registry", str(registry), "--json")
     assert code == 2 and out == ""
     assert str(registry) in err and "two different stages" in err and "row 3" in err
+
+
+def test_a_namesake_is_compared_not_taken_for_a_revision(tmp_path) -> None:
+    """A project named like an existing CPTS is not silently its revision: conflicts show."""
+    claims = paca_claims()
+    name = paca_names()[GRAND_AVIGNON]
+    members = sorted(claims[GRAND_AVIGNON])[:3]
+    code, res = check_json(project_csv(tmp_path / "homonyme.csv", name.upper(), members))
+    assert code == 1
+    assert res["homonyme"] == GRAND_AVIGNON and res["remplace"] is None
+    assert [c["cpts_id"] for c in res["conflits"]] == [GRAND_AVIGNON]
+    code, res = check_json(project_csv(tmp_path / "homonyme.csv", name.upper(), members),
+                           "--revise", name)
+    assert code == 0 and res["remplace"] == GRAND_AVIGNON
+    rc, _out, err = check(str(tmp_path / "homonyme.csv"), "--registry", str(PACA_CSV),
+                         "--revise", "PACA-999")
+    assert rc == 2 and "PACA-999" in err
