@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .errors import Problem, ValidationError
-from .stages import TIER_CEILINGS, tier
+from .stages import ceiling, tier
+from .territories import shared_weights
 from .topology import components, holes, union_by_group, unit_areas, units_within
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ class ProjectCheck:
         Population of its units claimed by no CPTS today (when the project revises an existing
         CPTS, the units it already held are not new).
     taille, plafond_aci
-        ACI size tier and funding ceiling for ``population_totale``.
+        ACI size tier and funding ceiling for ``population_ponderee``.
     parties
         The project's contiguous parts (lists of codes, largest first).
     enclaves
@@ -167,6 +168,10 @@ class ProjectCheck:
     remplace
         ``cpts_id`` of the existing CPTS the project revises (``revises``), left out of the
         comparison, or ``None``.
+    population_ponderee
+        ``population_totale`` where a commune the project declares shared below commune level
+        counts for its population divided by the number of CPTS sharing it (see
+        :func:`cpts_geo.territories.shared_weights`).
     homonyme
         ``cpts_id`` of an existing CPTS with the project's identifier or name when the project
         is not declared a revision of it (it is compared like any other), or ``None``.
@@ -184,6 +189,7 @@ class ProjectCheck:
     remplace: str | None = None
     codes: list[str] = field(default_factory=list)
     homonyme: str | None = None
+    population_ponderee: int | None = None
 
     @property
     def d_un_seul_tenant(self) -> bool:
@@ -217,6 +223,7 @@ class ProjectCheck:
                 for r in self.conflits.itertuples(index=False)
             ],
             "population_totale": self.population_totale,
+            "population_ponderee": self.population_ponderee,
             "population_nouvelle": self.population_nouvelle,
             "taille": self.taille,
             "plafond_aci": self.plafond_aci,
@@ -338,6 +345,10 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
         conflits = conflits.reset_index(drop=True)
     codes = list(proj["code"])
     total = int(proj["population"].sum())
+    both = pd.concat([proj[["cpts_id", "code", "partage"]],
+                      existing[["cpts_id", "code", "partage"]]], ignore_index=True)
+    weighted = round(float((shared_weights(both)[: len(proj)]
+                            * proj["population"].to_numpy()).sum()))
     new = int(proj.loc[~proj["code"].isin(covered_now), "population"].sum())
     parties: list[list[str]] = []
     enclaves: list[str] = []
@@ -355,5 +366,5 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
         parties.sort(key=lambda g: -len(g))
     else:
         parties = [codes]
-    return ProjectCheck(pid, pname, conflits, total, new, tier(total), TIER_CEILINGS[tier(total)],
-                        parties, sorted(enclaves), remplace, codes, homonyme)
+    return ProjectCheck(pid, pname, conflits, total, new, tier(weighted), ceiling(weighted),
+                        parties, sorted(enclaves), remplace, codes, homonyme, weighted)

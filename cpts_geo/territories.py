@@ -2,7 +2,13 @@
 
 A territory has a polygon per zone (in the zone's projected CRS), its population (the sum over
 its units: population is conserved), area in km², number of communes, the départements and
-régions it crosses, its ACI size tier and funding ceiling. Unions use ``coverage_union`` on the
+régions it crosses, its ACI size tier and funding ceiling.
+
+A commune shared below commune level (``partage``) counts whole in ``population`` of each CPTS
+sharing it, as the sum over its units must; the population it serves is estimated by
+``population_ponderee``, where such a commune counts for its population divided by the number
+of CPTS sharing it. The ACI tier and ceiling are those of ``population_ponderee``: three CPTS
+sharing Nice are not each funded for all of Nice. Unions use ``coverage_union`` on the
 cleaned unit coverage, so that a dissolve leaves no slivers or pinholes.
 """
 
@@ -28,10 +34,11 @@ if TYPE_CHECKING:
 
     from .reference import Reference
 
-__all__ = ["TERRITORY_COLUMNS", "Territories", "dissolve"]
+__all__ = ["TERRITORY_COLUMNS", "Territories", "dissolve", "shared_weights"]
 
 TERRITORY_COLUMNS = (
-    "cpts_nom", "stade", "population", "population_partagee", "superficie_km2", "n_communes",
+    "cpts_nom", "stade", "population", "population_partagee", "population_ponderee",
+    "superficie_km2", "n_communes",
     "n_unites", "departements", "regions", "region", "zone", "taille", "plafond_aci",
 )
 
@@ -138,6 +145,25 @@ def _main_value(ids: pd.Series, values: pd.Series, coded_ids: _Ids,
     return pd.Series(uniques[value_of[first]], index=id_names[id_of[first]])
 
 
+def shared_weights(members: pd.DataFrame) -> np.ndarray:
+    """Weight of each claim in the population a CPTS serves.
+
+    A claim declared ``partage`` on a unit that ``k`` CPTS declare shared weighs ``1 / k``;
+    every other claim weighs 1 (a conflict is not a share: it is reported, not split).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"cpts_id": ["A", "B", "C", "A"], "code": ["06088"] * 3 + ["06004"],
+    ...                   "partage": [True, True, True, False]})
+    >>> shared_weights(m).round(3).tolist()
+    [0.333, 0.333, 0.333, 1.0]
+    """
+    partage = members["partage"].to_numpy(dtype=bool)
+    k = members["code"].where(members["partage"]).map(
+        members.loc[members["partage"], "code"].value_counts())
+    return np.where(partage, 1.0 / k.fillna(1).to_numpy(dtype=float), 1.0)
+
+
 def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
              geometry: bool = True) -> Territories:
     """Dissolve member units into one territory per CPTS.
@@ -220,10 +246,12 @@ def _table(m: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, units: pd.
         m["commune"] = units["commune"].reindex(m["code"]).to_numpy()
         m["superficie_km2"] = areas.reindex(m["code"]).to_numpy()
     m["pop_partage"] = np.where(m["partage"], m["population"], 0)
+    m["pop_ponderee"] = shared_weights(m) * m["population"]
     grouped = m.groupby("cpts_id", sort=False)
     table = pd.DataFrame({
         "population": grouped["population"].sum(),
         "population_partagee": grouped["pop_partage"].sum(),
+        "population_ponderee": grouped["pop_ponderee"].sum().round().astype("int64"),
         "superficie_km2": grouped["superficie_km2"].sum(min_count=1).round(2),
         "n_communes": grouped["commune"].nunique(),
         "n_unites": grouped.size(),
@@ -247,7 +275,7 @@ def _table(m: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, units: pd.
         main_region = _main_value(m["cpts_id"], m["region"], coded, weights=m["population"])
     table["region"] = main_region.reindex(table.index)
     table = table.join(cpts[["cpts_nom", "stade"]], how="left")
-    table["taille"] = [tier(int(p)) for p in table["population"]]
+    table["taille"] = [tier(int(p)) for p in table["population_ponderee"]]
     table["plafond_aci"] = table["taille"].map(TIER_CEILINGS)
     table.index.name = "cpts_id"
     return table[list(TERRITORY_COLUMNS)]

@@ -122,8 +122,19 @@ def test_dissolve_conserves_population(ref, paca, paca_analysis):
     table = paca_analysis.territories.table
     assert (table["population"] == by_hand.reindex(table.index)).all()
     assert table["taille"].between(1, 4).all()
-    assert (table.loc[table["population"] < 40_000, "taille"] == 1).all()
-    assert (table.loc[table["population"] > 175_000, "taille"] == 4).all()
+    weighted = table["population_ponderee"]
+    assert (table.loc[weighted < 40_000, "taille"] == 1).all()
+    assert (table.loc[weighted > 175_000, "taille"] == 4).all()
+    # shared communes count whole in each territory, and split in the population served
+    assert (table["population_ponderee"] <= table["population"]).all()
+    covered = paca_analysis.couverture["france"]["population_couverte_tous_stades"].iloc[0]
+    outside = m.loc[m["region"] != "93", "population"].sum()
+    assert int(weighted.sum()) == pytest.approx(covered + outside, abs=len(table))
+    nice = table.loc[["PACA-028", "PACA-029", "PACA-030"]]
+    two_thirds_of_nice = 2 * int(ref.units.at["06088", "population"]) / 3
+    for diff in nice["population"] - nice["population_ponderee"]:
+        assert diff == pytest.approx(two_thirds_of_nice, abs=1)
+    assert nice["taille"].tolist() == [3, 3, 3]  # not 4: each serves a third of Nice
 
 
 def test_territories_and_gaps_cover_the_region_exactly_once(ref, paca_analysis):

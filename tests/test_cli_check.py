@@ -272,3 +272,17 @@ def test_a_namesake_is_compared_not_taken_for_a_revision(tmp_path) -> None:
     rc, _out, err = check(str(tmp_path / "homonyme.csv"), "--registry", str(PACA_CSV),
                          "--revise", "PACA-999")
     assert rc == 2 and "PACA-999" in err
+
+
+def test_a_fourth_cpts_sharing_nice_is_sized_on_its_share(tmp_path) -> None:
+    """A project declaring Nice shared (infra) with the three Nice CPTS: no conflict, and its
+    ACI tier is that of a quarter of Nice, not of all of it."""
+    path = tmp_path / "nice.csv"
+    path.write_text("nom_cpts;code_insee;partage\nCPTS Nice Port;06088;infra\n",
+                    encoding="utf-8")
+    code, res = check_json(path)
+    nice = population()["06088"]
+    assert code == 0 and res["conflits"] == []
+    assert res["population_totale"] == nice
+    assert res["population_ponderee"] == round(nice / 4)
+    assert res["taille"] == taille(round(nice / 4)) == 3
