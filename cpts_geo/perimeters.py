@@ -36,6 +36,24 @@ def _looks_lambert93(bounds: np.ndarray) -> bool:
     return bool(xmin >= 0 and xmax <= 1_400_000 and ymin >= 6_000_000 and ymax <= 7_200_000)
 
 
+def _share_on_communes(frame: gpd.GeoDataFrame, crs: str, reference: Reference) -> float:
+    """Share of the perimeters' area lying on mainland communes if read in ``crs``."""
+    import shapely
+
+    geoms = np.asarray(frame.set_crs(crs, allow_override=True).to_crs("EPSG:2154")
+                       .geometry.array, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    geoms = shapely.make_valid(geoms)
+    total = float(shapely.area(geoms).sum())
+    if total <= 0:
+        return 0.0
+    units = np.asarray(reference.geometry("metro").array, dtype=object)
+    p_idx, u_idx = shapely.STRtree(units).query(geoms, predicate="intersects")
+    if not len(p_idx):
+        return 0.0
+    return float(shapely.area(shapely.intersection(geoms[p_idx], units[u_idx])).sum()) / total
+
+
 def _looks_lonlat(bounds: np.ndarray) -> bool:
     xmin, ymin, xmax, ymax = bounds
     return bool(-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90)
@@ -123,6 +141,14 @@ def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
     if frame.crs is None or (is_geojson and frame.crs.to_epsg() == 4326
                              and _looks_lambert93(bounds)):
         if _looks_lambert93(bounds):
+            on_land = {crs: _share_on_communes(frame, crs, reference)
+                       for crs in ("EPSG:2154", "EPSG:3857")}
+            if on_land["EPSG:3857"] >= MAJORITY:
+                problems.append(Problem(
+                    label, "no CRS given, and the coordinates (metres) fall on French communes "
+                    "read as Lambert-93 (EPSG:2154) and as Web Mercator (EPSG:3857) alike: "
+                    "export the perimeters again with their CRS (or in EPSG:4326)."))
+                return []
             frame = frame.set_crs("EPSG:2154", allow_override=True)
             warnings.append(f"{label}: no CRS given, coordinates read as Lambert-93 (EPSG:2154); "
                             "name the CRS in the file to be sure")

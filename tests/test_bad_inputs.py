@@ -455,3 +455,30 @@ def test_100k_row_registry_with_errors_names_each_row(ref, big_registry, tmp_pat
         read_registry(bad, ref)
     assert [(p.row, p.value) for p in info.value.problems] == [(50_001, "99999"),
                                                                (100_000, "Marseille")]
+
+
+def test_metres_without_crs_that_could_be_web_mercator_are_refused(ref, tmp_path) -> None:
+    """Metz and its neighbours exported in Web Mercator without a CRS: read as Lambert-93 these
+    coordinates would land on communes of Aveyron, so the reader asks for the CRS, not guess."""
+    layer = pyogrio.read_dataframe(SHARED / "communes" / "communes-2025.gpkg",
+                                   layer="metro_l93", where="departement = '57'")
+    metz = layer.set_index("code_commune").geometry
+    ring = metz[metz.intersects(metz["57463"].buffer(100))]
+    perimeter = gpd.GeoSeries([shapely.union_all(ring.values)], crs="EPSG:2154").to_crs(
+        "EPSG:3857")
+    feature = {"type": "Feature", "properties": {"nom": "CPTS Metz"},
+               "geometry": json.loads(perimeter.to_json())["features"][0]["geometry"]}
+    path = tmp_path / "metz-3857-sans-crs.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}),
+                    encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        read_registry(path, ref)
+    (problem,) = info.value.problems
+    assert "EPSG:3857" in problem.message and "EPSG:2154" in problem.message
+    # with its CRS named, the same perimeter reads right: Metz and its neighbours
+    named = json.loads(path.read_text(encoding="utf-8"))
+    named["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3857"}}
+    path.write_text(json.dumps(named), encoding="utf-8")
+    reg = read_registry(path, ref)
+    assert "57463" in set(reg.claims["code"])
+    assert set(reg.claims["code"]) <= set(ring.index)
