@@ -241,7 +241,7 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
     members = members[members["cpts_id"].isin(ids)]
     t = analysis.territories
     table = t.table.loc[t.table.index.isin(ids)]
-    geoms = {z: g[g.index.isin(ids)] for z, g in t.geometry.items()}
+    geoms = {z: g[g.index.isin(ids)] for z, g in t.geometry.items() if g.index.isin(ids).any()}
     scoped = members[members["code"].isin(scope)]
     names = analysis.registry.cpts["cpts_nom"]
     zb = analysis.zones_blanches

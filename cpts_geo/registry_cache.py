@@ -4,8 +4,8 @@ Reading and validating a national registry (about 30,000 claims) takes about hal
 of it row-by-row validation in Python; ``cpts-geo check`` reads the same registry every time a
 project is checked. A registry that validated is therefore stored in the cache directory (see
 :func:`cpts_geo.geometry_cache.cache_directory`) as plain arrays (``numpy.savez``, no pickle),
-keyed by the SHA-256 of the file, the sheet, the path shown in messages and the checksum of the
-reference tables; any change to one of them reads the file again. Registries with problems are
+keyed by the SHA-256 of the file, the sheet, the path shown in messages, the tool's version and
+the checksum of the reference tables; any change to one of them reads the file again. Registries with problems are
 never cached: they are validated, and reported, on every run.
 """
 
@@ -43,7 +43,9 @@ def cache_key(raw: bytes, label: str, sheet: object, reference: Reference) -> st
     False
     """
     digest = hashlib.sha256()
-    for part in (_FORMAT, label, repr(sheet), reference.tables_checksum):
+    from . import __version__
+
+    for part in (_FORMAT, __version__, label, repr(sheet), reference.tables_checksum):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(raw)
     return digest.hexdigest()[:40]

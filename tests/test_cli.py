@@ -222,3 +222,13 @@ def test_out_dot_dot_is_resolved(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "a" / "couverture.csv").exists()
     assert (tmp_path / "a" / "b").is_dir()  # the user's folder inside --out is kept
+
+
+def test_dollar_signs_in_input_names_are_text_in_figures(tmp_path):
+    """matplotlib would read ``$...$`` as TeX and fail; names from inputs are plain text."""
+    reg = tmp_path / "reg$\\frac{$.csv"
+    reg.write_text("cpts_nom;code_insee\nCPTS $x^2$;05023\n", encoding="utf-8")
+    out = tmp_path / "atlas"
+    res = run("atlas", "--registry", str(reg), "--region", "93", "--png", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert (out / "93.png").stat().st_size > 10_000

@@ -64,6 +64,7 @@ _RC: dict[Any, Any] = {
     "svg.hashsalt": "cpts_geo",  # fixed ids for clip paths and hatches: deterministic SVG
     "hatch.linewidth": 0.7,
     "path.simplify": True,
+    "text.parse_math": False,  # names from inputs may hold "$": text, never TeX
 }
 
 
