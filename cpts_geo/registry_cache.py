@@ -5,8 +5,8 @@ of it row-by-row validation in Python; ``cpts-geo check`` reads the same registr
 project is checked. A registry that validated is therefore stored in the cache directory (see
 :func:`cpts_geo.geometry_cache.cache_directory`) as plain arrays (``numpy.savez``, no pickle),
 keyed by the SHA-256 of the file, the sheet, the path shown in messages, the tool's version and
-the checksum of the reference tables; any change to one of them reads the file again. Registries with problems are
-never cached: they are validated, and reported, on every run.
+the checksum of the reference tables; any change to one of them reads the file again.
+Registries with problems are never cached: they are validated, and reported, on every run.
 """
 
 from __future__ import annotations
