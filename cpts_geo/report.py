@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .fmt import fmt_int, fmt_pct
 from .stages import LABELS, STAGES, TIER_LABELS
 
 if TYPE_CHECKING:
@@ -23,28 +24,6 @@ _THRESHOLD_LABELS = {
     "jusqu_projet_valide": "jusqu'au projet de santé validé",
     "tous_stades": "tous stades",
 }
-
-
-def fmt_int(value: Any) -> str:
-    """French thousands separator (narrow no-break space).
-
-    Examples
-    --------
-    >>> fmt_int(5218960).split()  # groups split by U+202F
-    ['5', '218', '960']
-    """
-    return f"{int(value):,}".replace(",", "\u202f")
-
-
-def fmt_pct(value: Any) -> str:
-    """Percent with two decimals and a decimal comma.
-
-    Examples
-    --------
-    >>> fmt_pct(98.06).split()  # a no-break space before the sign
-    ['98,06', '%']
-    """
-    return f"{float(value):.2f}".replace(".", ",") + "\u00a0%"
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from ..errors import CptsGeoError
+from ..fmt import fmt_int, fmt_pct
 from ..stages import COLOURS, LABELS, STAGES
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ _REGION_EDGE = "#141414"
 _SHARE_EDGE = "#202020"
 _TEXT = "#1a1a1a"
 _MUTED = "#5a5a5a"
-_NNBSP = "\u202f"  # narrow no-break space: French thousands separator
 
 _RC: dict[Any, Any] = {
     "font.family": "DejaVu Sans",  # shipped with matplotlib: same glyphs on every machine
@@ -70,16 +70,6 @@ _RC: dict[Any, Any] = {
 
 # --------------------------------------------------------------------------------------------
 # French formatting
-
-
-def _percent(value: float) -> str:
-    """``98.06`` → ``'98,06 %'``."""
-    return f"{value:.2f}".replace(".", ",") + " %"
-
-
-def _int(value: int) -> str:
-    """``101089`` → ``'101 089'`` (narrow no-break space)."""
-    return f"{int(value):,}".replace(",", _NNBSP)
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -447,7 +437,7 @@ def _build(sub: Analysis, region: str) -> Figure:
     fig.text(_MAP_BOX[0], 0.955, f"{name} ({region}) — CPTS par stade", fontsize=16,
              fontweight="bold", color=_TEXT, va="bottom", gid="titre")
     fig.text(_MAP_BOX[0], 0.915,
-             f"Couverture : {_percent(float(row['taux_tous_stades']))} de la population "
+             f"Couverture : {fmt_pct(float(row['taux_tous_stades']))} de la population "
              "(tous stades)", fontsize=12, color=_TEXT, va="bottom", gid="sous-titre")
 
     # legend
@@ -486,23 +476,23 @@ def _build(sub: Analysis, region: str) -> Figure:
 
     # key figures
     total = int(row["population_totale"])
-    lines = ["Population couverte", f"  ACI signé : {_percent(float(row['taux_fonctionnement']))}",
+    lines = ["Population couverte", f"  ACI signé : {fmt_pct(float(row['taux_fonctionnement']))}",
              "  Jusqu'au projet validé : "
-             f"{_percent(float(row['taux_jusqu_projet_valide']))}",
-             f"  Tous stades : {_percent(float(row['taux_tous_stades']))}",
-             f"  Population de la région : {_int(total)} hab.",
+             f"{fmt_pct(float(row['taux_jusqu_projet_valide']))}",
+             f"  Tous stades : {fmt_pct(float(row['taux_tous_stades']))}",
+             f"  Population de la région : {fmt_int(total)} hab.",
              "",
              f"{_plural(len(table), 'CPTS', 'CPTS')} touchant la région"]
     lines.append(f"{_plural(len(zb), 'zone blanche', 'zones blanches')}"
-                 + (f" ({_int(gap_pop)} hab.)" if len(zb) else ""))
+                 + (f" ({fmt_int(gap_pop)} hab.)" if len(zb) else ""))
     if len(zb):
         top = zb.sort_values("population", ascending=False, kind="stable").iloc[0]
         names = list(top["communes"])
         label = names[0] if len(names) == 1 else f"{names[0]} et {len(names) - 1} autres"
-        lines.append(f"  la plus peuplée : {label} ({_int(int(top['population']))} hab.)")
+        lines.append(f"  la plus peuplée : {label} ({fmt_int(int(top['population']))} hab.)")
     if len(cu):
         lines.append(f"Conflits : {_plural(len(cu), 'unité', 'unités')} "
-                     f"({_int(int(cu['population'].sum()))} hab.)")
+                     f"({fmt_int(int(cu['population'].sum()))} hab.)")
     else:
         lines.append("Conflits : aucun")
     if len(shares):
@@ -593,7 +583,7 @@ def write_figures(analysis: Analysis, directory: Path, *, regions: list[str] | N
             fig = _build(sub, code)
             title = (f"{sub.reference.region_name(code)} ({code}) — CPTS par stade. "
                      "Couverture : "
-                     f"{_percent(float(sub.couverture['region'].loc[code, 'taux_tous_stades']))}"
+                     f"{fmt_pct(float(sub.couverture['region'].loc[code, 'taux_tous_stades']))}"
                      " de la population (tous stades)")
             try:
                 for fmt in formats:

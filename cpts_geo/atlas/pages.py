@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..fmt import NBSP, fmt_int, fmt_pct
 from ..stages import COLOURS, LABELS, STAGES, TIER_LABELS
 from .assets import CSS, JS, script_json
 from .display import (
@@ -49,7 +50,6 @@ THRESHOLD_LABELS: dict[str, str] = {
 }
 #: Names of the communes listed in a zone blanche's tooltip (the rest are counted).
 GAP_NAMES_SHOWN = 12
-NBSP = "\u00a0"
 
 _HATCHES = (
     '<svg class="atlas-defs" width="0" height="0" aria-hidden="true" focusable="false" '
@@ -62,28 +62,6 @@ _HATCHES = (
     '<rect width="1.6" height="7" fill="#7a7a7a"/></pattern>'
     "</defs></svg>"
 )
-
-
-def fmt_int(value: float) -> str:
-    r"""A whole number the French way: ``5 218 960`` (no-break spaces).
-
-    Examples
-    --------
-    >>> fmt_int(5218960) == "5\u00a0218\u00a0960"
-    True
-    """
-    return f"{round(float(value)):,}".replace(",", NBSP)
-
-
-def fmt_pct(value: float) -> str:
-    r"""A percentage the French way: ``98,06 %`` (two decimals, no-break space).
-
-    Examples
-    --------
-    >>> fmt_pct(98.06) == "98,06\u00a0%"
-    True
-    """
-    return f"{float(value):.2f}".replace(".", ",") + NBSP + "%"
 
 
 @dataclass
