@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .coverage import coverage_table, zones_blanches
-from .errors import CptsGeoError
 from .overlaps import conflict_units, conflicts, shared_communes
 from .registry import membership
 from .stages import STAGES, THRESHOLDS
@@ -111,11 +110,7 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     """
     finest = reference.finest
     if region is not None:
-        region = str(region).strip().zfill(2)
-        if region not in set(finest["region"]):
-            known = ", ".join(f"{c} ({reference.region_name(c)})"
-                              for c in sorted(set(finest["region"])))
-            raise CptsGeoError(f"--region {region!r} is not a région code; use one of: {known}")
+        region = reference.region_code(region)
     all_members = membership(registry, reference)
     if region is None:
         members = all_members

@@ -127,12 +127,7 @@ def atlas(registry: Path | None, sheet: str | None, region: str | None, out: Pat
 def _region(analysis: Any, region: str) -> Any:
     from .analysis import for_region
 
-    codes = set(analysis.reference.finest["region"])
-    code = region.strip().zfill(2)
-    if code not in codes:
-        raise CptsGeoError(f"--region {region!r} is not a région code; use one of "
-                           f"{', '.join(sorted(codes))}")
-    return for_region(analysis, code)
+    return for_region(analysis, analysis.reference.region_code(region))
 
 
 @main.command()

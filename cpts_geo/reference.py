@@ -257,6 +257,32 @@ class Reference:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
+    def region_code(self, value: object) -> str:
+        """The région code ``value`` stands for (``6`` → ``06``), or a clear error.
+
+        Raises
+        ------
+        CptsGeoError
+            When ``value`` is no région of the reference data; the message lists them.
+
+        Examples
+        --------
+        >>> ref.region_code(" 93 "), ref.region_code(6)
+        ('93', '06')
+        >>> ref.region_code("99")
+        Traceback (most recent call last):
+        ...
+        cpts_geo.errors.CptsGeoError: --region '99' is not a région code; use one of: 01
+        (Guadeloupe), 02 (Martinique), ...
+        """
+        code = str(value).strip().zfill(2)
+        known = sorted(set(self.finest["region"]))
+        if code not in known:
+            listing = ", ".join(f"{c} ({self.region_name(c)})" for c in known)
+            raise CptsGeoError(f"--region {str(value).strip()!r} is not a région code; use one "
+                               f"of: {listing}")
+        return code
+
     def region_name(self, code: str) -> str:
         """French name of région ``code`` (the code itself when unknown)."""
         names = self.regions["nom"]

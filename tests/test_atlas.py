@@ -128,7 +128,7 @@ def test_write_atlas_returns_pages_in_order(atlas, tmp_path):
 
 def test_unknown_region_is_refused(atlas, tmp_path):
     national, _, _ = atlas
-    with pytest.raises(CptsGeoError, match=r"not a région code: '99'.*93 \(Provence"):
+    with pytest.raises(CptsGeoError, match=r"'99' is not a région code.*93 \(Provence"):
         write_atlas(national, tmp_path / "bad", regions=["99"])
     assert not (tmp_path / "bad").exists()
     assert atlas_regions(national, ["4", " 93 ", "93"]) == ["04", "93"]

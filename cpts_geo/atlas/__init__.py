@@ -52,25 +52,14 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
     >>> atlas_regions(national, ["99"])
     Traceback (most recent call last):
     ...
-    cpts_geo.errors.CptsGeoError: not a région code: '99'; use one of: 01 (Guadeloupe), ...
+    cpts_geo.errors.CptsGeoError: --region '99' is not a région code; use one of: 01
+    (Guadeloupe), ...
     """
     known = set(analysis.reference.finest["region"])
     if regions is None:
         table = analysis.couverture["region"]
         return sorted(str(c) for c in table.index[table["n_cpts"] > 0] if str(c) in known)
-    out = []
-    bad = []
-    for raw in regions:
-        code = str(raw).strip().zfill(2)
-        if code in known:
-            out.append(code)
-        else:
-            bad.append(str(raw))
-    if bad:
-        listing = ", ".join(f"{c} ({analysis.reference.region_name(c)})" for c in sorted(known))
-        raise CptsGeoError(f"not a région code: {', '.join(map(repr, bad))}; use one of: "
-                           f"{listing}")
-    return sorted(set(out))
+    return sorted({analysis.reference.region_code(raw) for raw in regions})
 
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,

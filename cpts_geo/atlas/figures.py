@@ -246,18 +246,13 @@ def _sources(analysis: Analysis) -> str:
 
 
 def _region_codes(analysis: Analysis, regions: list[str] | None) -> list[str]:
-    finest = analysis.reference.finest
-    known = sorted(set(finest["region"]))
     if regions is None:
         if analysis.region is not None:
             return [analysis.region]
         return sorted(set(analysis.members["region"]))
     out: list[str] = []
     for raw in regions:
-        code = str(raw).strip().zfill(2)
-        if code not in known:
-            names = ", ".join(f"{c} ({analysis.reference.region_name(c)})" for c in known)
-            raise CptsGeoError(f"région {raw!r} is not a région code; use one of: {names}")
+        code = analysis.reference.region_code(raw)
         if analysis.region is not None and code != analysis.region:
             raise CptsGeoError(
                 f"région {code!r} is outside this analysis, which covers région "
