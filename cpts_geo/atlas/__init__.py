@@ -10,11 +10,8 @@ JSON embedding). folium is imported only when pages are written.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from ..errors import CptsGeoError
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -105,9 +102,6 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
 
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
-    if (png or svg) and importlib.util.find_spec(f"{__name__}.figures") is None:
-        raise CptsGeoError("--png/--svg: static figures are not available in this installation "
-                           "(cpts_geo.atlas.figures is missing)")
     directory.mkdir(parents=True, exist_ok=True)
     copy_static(directory)
     ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
@@ -122,11 +116,10 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     index.write_text(national_page(ctx), encoding="utf-8")
     pages.insert(0, index)
     if png or svg:
-        from .figures import write_figures  # type: ignore[import-not-found, unused-ignore]
+        from .figures import write_figures
 
         write_figures(analysis, directory, regions=codes, png=png, svg=svg)
-    if importlib.util.find_spec(f"{__name__}.embed") is not None:
-        from .embed import write_embed_snippets  # type: ignore[import-not-found, unused-ignore]
+    from .embed import write_embed_snippets
 
-        write_embed_snippets(directory, pages)
+    write_embed_snippets(directory, pages)
     return pages

@@ -389,13 +389,3 @@ class Display:
             for i, text in zip(sel, found.tolist(), strict=True):
                 out[int(i)] = text if isinstance(text, str) else None
         return out
-
-    def bounds(self, codes: Sequence[str]) -> np.ndarray:
-        """``(minx, miny, maxx, maxy)`` of each unit in EPSG:4326 (NaN where missing).
-
-        Examples
-        --------
-        >>> Display(ref, tolerance=100, decimals=5).bounds(["06088"]).round(2).tolist()  # Nice
-        [[7.18, 43.65, 7.32, 43.76]]
-        """
-        return self.unit_info(codes)[["minx", "miny", "maxx", "maxy"]].to_numpy()
