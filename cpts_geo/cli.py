@@ -78,7 +78,7 @@ def _load(data: Path | None, registry: Path | None, sheet: str | None, quiet: bo
     ref = load_reference(data)
     reg = read_any(registry, ref, sheet=sheet)
     if not quiet:
-        for w in reg.warnings:
+        for w in (*ref.warnings, *reg.warnings):
             click.echo(f"Warning: {w}", err=True)
     return ref, reg
 

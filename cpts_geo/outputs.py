@@ -172,6 +172,7 @@ def staging(out: Path) -> Iterator[Path]:
     """
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    _recover(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         umask = os.umask(0)
@@ -187,6 +188,23 @@ def staging(out: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _recover(out: Path) -> None:
+    """Put back outputs that a run killed between the two renames of :func:`publish` left aside.
+
+    Examples
+    --------
+    >>> aside = tmp / ".atlas.old-x" / "atlas"
+    >>> aside.mkdir(parents=True); _ = (aside / "index.html").write_text("v1", encoding="utf-8")
+    >>> _recover(tmp / "atlas"); (tmp / "atlas" / "index.html").read_text(encoding="utf-8")
+    'v1'
+    """
+    if out.exists():
+        return
+    for aside in sorted(out.parent.glob(f".{out.name}.old-*/{out.name}")):
+        os.replace(aside, out)
+        return
 
 
 def _alive(pid: int) -> bool:

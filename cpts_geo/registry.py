@@ -616,8 +616,10 @@ def _json_records(data: Any, path: str, problems: list[Problem]) -> list[_Record
                     continue
                 codes.append((label, v))
         infra = pick(("infra", "partage", "communes_partagees", "partages", "infra_communal"))
-        if isinstance(infra, str):
-            infra = [infra]
+        if isinstance(infra, str) and _fold(infra) in _TRUE | _FALSE:
+            infra = _fold(infra) in _TRUE  # "partage": "oui": every commune is shared
+        elif isinstance(infra, str):  # "Nice; Toulon" (names may hold spaces)
+            infra = [x.strip() for x in re.split(r"[;,|]", infra) if x.strip()]
         records.append(_Record(
             row=n, cpts_id=cid or name, cpts_nom=name or cid,
             stage=_cell(pick(_STAGE_NAMES)), codes=codes,

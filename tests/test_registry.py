@@ -466,3 +466,18 @@ def test_a_perimeter_holding_a_minority_of_its_only_commune_covers_nothing(ref, 
     (problem,) = problems_of(tmp_path / "nice.gpkg", ref)
     assert problem.row == 2 and problem.value == "CPTS Nice Centre - Nice Est"
     assert "covers no commune" in problem.message
+
+
+@pytest.mark.parametrize(("infra", "shared"), [
+    ("oui", {"06088", "06004"}),
+    ("non", set()),
+    ("Nice", {"06088"}),
+    ("Nice; Antibes", {"06088", "06004"}),
+])
+def test_json_partage_as_a_word_or_names(ref, tmp_path, infra, shared) -> None:
+    """``"partage": "oui"`` shares every commune; a string of names shares those communes."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps([{"nom": "CPTS Côte", "communes": ["06088", "06004"],
+                                 "partage": infra}]), encoding="utf-8")
+    reg = read_registry(path, ref)
+    assert set(reg.claims.loc[reg.claims["partage"], "code"]) == shared
