@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .atomic import swap_directory
 from .codes import CITY_OF_ARRONDISSEMENT
 from .errors import CptsGeoError
 
@@ -227,8 +228,7 @@ def fetch_reference(
     try:
         try:
             _build(tmp, year=year, session=http, progress=progress)
-            _carry_over(target, tmp)
-            _swap_into_place(tmp, target)
+            swap_directory(tmp, target, skip=_OWNED)
         except OSError as exc:  # disk full, permissions... (network errors are handled below)
             raise CptsGeoError(f"cannot write the reference data directory {target}: "
                                f"{exc}; the previous directory, if any, is unchanged") from None
@@ -1074,43 +1074,8 @@ def _check_destination(dest: Path) -> None:
         )
 
 
-def _carry_over(dest: Path, tmp: Path) -> None:
-    """Copy the entries of an existing ``dest`` that fetch does not write into ``tmp``."""
-    if not dest.is_dir():
-        return
-    for entry in sorted(dest.iterdir()):
-        if entry.name in _OWNED:
-            continue
-        target = tmp / entry.name
-        try:
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.copytree(entry, target, symlinks=True)
-            else:
-                shutil.copy2(entry, target, follow_symlinks=False)
-        except OSError as exc:
-            raise CptsGeoError(f"cannot carry {entry} over into the new reference data "
-                               f"directory: {exc}") from None
-
-
 def _sibling(dest: Path, kind: str) -> Path:
     """A fresh hidden name next to ``dest`` (same file system, so ``os.replace`` is atomic)."""
     return dest.with_name(f".{dest.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    """Move the finished ``tmp`` to ``dest``; an existing ``dest`` is replaced as a whole."""
-    try:
-        if not dest.exists():
-            os.replace(tmp, dest)
-            return
-        old = _sibling(dest, "old")
-        os.replace(dest, old)
-        try:
-            os.replace(tmp, dest)
-        except OSError:
-            os.replace(old, dest)
-            raise
-    except OSError as exc:
-        raise CptsGeoError(f"cannot move the new reference data into {dest}: {exc}; the "
-                           "previous directory, if any, is unchanged") from None
-    shutil.rmtree(old, ignore_errors=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .atomic import swap_directory
 from .errors import CptsGeoError
 
 if TYPE_CHECKING:
@@ -263,22 +264,7 @@ def publish(tmp: Path, out: Path) -> None:
     >>> [p.name for p in tmp.iterdir()]  # the old directory is gone
     ['out']
     """
-    if out.is_dir():
-        stale = _previous_outputs(out)  # a page of a région no longer in the atlas goes
-        for entry in out.iterdir():
-            target = tmp / entry.name
-            if target.exists() or target.is_symlink() or entry.name in stale:
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.copytree(entry, target, symlinks=True)
-            else:
-                shutil.copy2(entry, target, follow_symlinks=False)
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, old / out.name)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out)
+    swap_directory(tmp, out, skip=_previous_outputs(out))
 
 
 def _single_crs(analysis_zones: set[str]) -> str:
