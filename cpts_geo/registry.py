@@ -26,7 +26,6 @@ import io
 import json
 import os
 import re
-import unicodedata
 import warnings as pywarnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -40,7 +39,7 @@ import pandas as pd
 
 from .codes import ARRONDISSEMENTS, format_code, resolve
 from .errors import CptsGeoError, Problem, ValidationError
-from .stages import STAGES, normalise_stage
+from .stages import STAGES, fold_words, normalise_stage
 
 if TYPE_CHECKING:
     from .reference import Reference
@@ -152,9 +151,8 @@ class Registry:
 
 @lru_cache(maxsize=65_536)
 def _fold(name: object) -> str:
-    text = unicodedata.normalize("NFKD", str(name))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower().strip()
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+    """A column name as matched: ``"Code INSEE "`` → ``code_insee`` (accents and case ignored)."""
+    return fold_words(str(name)).replace(" ", "_")
 
 
 def _unreadable(path: str, detail: str) -> ValidationError:

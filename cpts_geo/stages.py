@@ -101,7 +101,14 @@ def ceiling(population: int) -> int:
 
 
 @lru_cache(maxsize=4_096)
-def _fold(label: str) -> str:
+def fold_words(label: str) -> str:
+    """Lower-case words without accents or punctuation, one space apart.
+
+    Examples
+    --------
+    >>> fold_words("  Lettre d'Intention  VALIDÉE ")
+    'lettre d intention validee'
+    """
     text = unicodedata.normalize("NFKD", label)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = re.sub(r"[^a-z0-9]+", " ", text)
@@ -150,7 +157,7 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
 _NEGATIONS = frozenset({"non", "pas", "sans"})
 _ALIASES: dict[str, str] = {
     **{s.replace("_", " "): s for s in STAGES},
-    **{_fold(lbl): s for s, lbl in LABELS.items()},
+    **{fold_words(lbl): s for s, lbl in LABELS.items()},
     "li": "lettre_intention",
     "aci": "fonctionnement",
     "nr": "non_renseigne",
@@ -200,7 +207,7 @@ def normalise_stage(label: object) -> str | None:
         return "non_renseigne"
     if isinstance(label, float) and label.is_integer():
         label = int(label)
-    folded = _fold(str(label))
+    folded = fold_words(str(label))
     if folded in _ALIASES:
         return _ALIASES[folded]
     words = set(folded.split())
