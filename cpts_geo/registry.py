@@ -197,6 +197,18 @@ def _parse(text: str, delimiter: str, path: str) -> list[list[str]]:
         raise ValidationError([Problem(
             path, f"not a readable CSV table ({exc}): check the quotes on this row, or save the "
             "file again from Excel or LibreOffice as CSV UTF-8", row=reader.line_num)]) from None
+    # a quote never closed swallows every row after it into one cell (a stray quote inside an
+    # unquoted cell, as in `CPTS 5" Sud`, is read as text and leaves no newline in a cell)
+    if text.count('"') % 2 and any("\n" in cell or "\r" in cell for r in rows for cell in r):
+        parity, opened = 0, 1
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.count('"') % 2:
+                parity ^= 1
+                if parity:
+                    opened = number
+        raise ValidationError([Problem(
+            path, "a double quote (\") opened on this row is never closed, so every row after "
+            "it is read as one cell: close or remove the quote", row=opened)])
     return rows
 
 

@@ -482,3 +482,16 @@ def test_metres_without_crs_that_could_be_web_mercator_are_refused(ref, tmp_path
     reg = read_registry(path, ref)
     assert "57463" in set(reg.claims["code"])
     assert set(reg.claims["code"]) <= set(ring.index)
+
+
+def test_unclosed_quote_names_the_row_where_it_opens(ref, tmp_path) -> None:
+    path = tmp_path / "guillemet.csv"
+    path.write_text('cpts_nom;code_insee\nCPTS A;05023\n"CPTS B;05027\nCPTS C;05028\n',
+                    encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        read_registry(path, ref)
+    (problem,) = info.value.problems
+    assert problem.row == 3 and "never closed" in problem.message
+    # a stray quote inside an unquoted cell is only text
+    path.write_text('cpts_nom;code_insee\nCPTS 5" Sud;05023\n', encoding="utf-8")
+    assert read_registry(path, ref).claims["cpts_nom"].tolist() == ['CPTS 5" Sud']
