@@ -91,8 +91,17 @@ def store(key: str, registry: Registry) -> None:
 
     Examples
     --------
+    >>> import os
+    >>> saved = os.environ.get("CPTS_GEO_CACHE")
+    >>> os.environ["CPTS_GEO_CACHE"] = str(tmp)  # keep the example out of the real cache
     >>> store("1" * 40, reg); load("1" * 40).claims.equals(reg.claims)
     True
+    >>> [p.name for p in (tmp / "registries").iterdir()] == ["1" * 40 + ".npz"]
+    True
+    >>> if saved is None:
+    ...     del os.environ["CPTS_GEO_CACHE"]
+    ... else:
+    ...     os.environ["CPTS_GEO_CACHE"] = saved
     """
     claims = registry.claims
     arrays: dict[str, np.ndarray] = {}
