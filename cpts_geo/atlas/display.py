@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..topology import _coverage_unions
+
 if TYPE_CHECKING:
     import geopandas as gpd
     from pyproj import Transformer
@@ -154,10 +156,7 @@ def union_groups(polygons: np.ndarray, groups: Sequence[object]) -> pd.Series:
     breaks = np.flatnonzero(g_sorted[1:] != g_sorted[:-1]) + 1
     starts = np.concatenate([[0], breaks]).astype(np.int64)
     ends = np.concatenate([breaks, [len(g_sorted)]]).astype(np.int64)
-    out = []
-    for a, b in zip(starts, ends, strict=True):
-        chunk = p_sorted[a:b]
-        out.append(chunk[0] if b - a == 1 else shapely.coverage_union_all(chunk))
+    out = _coverage_unions(p_sorted, starts, ends)  # the union engine of the dissolve
     return pd.Series(out, index=pd.Index(g_sorted[starts], dtype=object), dtype=object)
 
 
