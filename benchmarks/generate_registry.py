@@ -10,9 +10,10 @@
   blobs of small communes grown from random seeds. Islands and units cut off from every seed stay
   unclaimed too;
 * the territories are grown over the real rook adjacency of the cleaned commune coverage
-  (``cpts_geo.topology.adjacency``), inside their région, by multi-source region growing: the CPTS
-  with the smallest population takes the next unclaimed neighbour in breadth-first order, so
-  that territories are contiguous, compact and of comparable population where they compete;
+  (``cpts_geo.analysis.topology.adjacency``), inside their région, by multi-source region
+  growing: the CPTS with the smallest population takes the next unclaimed neighbour in
+  breadth-first order, so that territories are contiguous, compact and of comparable population
+  where they compete;
 * a handful of deliberate conflicts (a border unit of one CPTS also claimed by a neighbouring
   CPTS, each pair once) and one commune declared shared (``partage = infra``) by two neighbouring
   CPTS are added;
@@ -102,7 +103,7 @@ def _allocate(n: int, weights: np.ndarray, caps: np.ndarray) -> np.ndarray:
 
 def _units_and_graph(reference, regions: Sequence[str] | None):
     """Finest units with a polygon (sorted by zone then code) and their rook adjacency."""
-    from cpts_geo.topology import adjacency
+    from cpts_geo.analysis.topology import adjacency
 
     finest = reference.finest
     if regions is not None:

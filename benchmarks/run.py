@@ -143,12 +143,12 @@ def worker_pipeline(args: argparse.Namespace) -> None:
     rec = Recorder(Path(args.json))
     start = time.perf_counter()
     from cpts_geo.analysis import analyse
-    from cpts_geo.coverage import coverage_table, zones_blanches
-    from cpts_geo.overlaps import conflict_units, conflicts, shared_communes
+    from cpts_geo.analysis.coverage import coverage_table, zones_blanches
+    from cpts_geo.analysis.overlaps import conflict_units, conflicts, shared_communes
+    from cpts_geo.analysis.territories import dissolve
+    from cpts_geo.analysis.topology import union_by_group
     from cpts_geo.reference import load_reference
     from cpts_geo.registry import membership, read_registry
-    from cpts_geo.territories import dissolve
-    from cpts_geo.topology import union_by_group
 
     rec.add("imports", time.perf_counter() - start)
     ref = rec.time("load", load_reference)
@@ -216,7 +216,7 @@ def _write_project(ref: Any, members: Any, path: Path) -> None:
     import numpy as np
     import pandas as pd
 
-    from cpts_geo.topology import adjacency
+    from cpts_geo.analysis.topology import adjacency
 
     metro = members[members["zone"] == "metro"]
     sizes = metro.groupby("cpts_id").size().sort_values(kind="stable")
@@ -252,7 +252,7 @@ def worker_check(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     import geopandas  # noqa: F401 - start-up: every check draws polygons from GeoSeries
 
-    from cpts_geo.overlaps import check_project
+    from cpts_geo.analysis.overlaps import check_project
     from cpts_geo.reference import load_reference
     from cpts_geo.registry import read_registry
 
@@ -286,7 +286,7 @@ def worker_geopandas(args: argparse.Namespace) -> None:
     registry = pd.read_csv(args.registry, dtype=str, keep_default_na=False)
     # the raw layer has Paris, Lyon and Marseille whole: claims on an arrondissement go to
     # the city's polygon (a user would have to do this by hand)
-    from cpts_geo.codes import CITY_OF_ARRONDISSEMENT
+    from cpts_geo.reference.codes import CITY_OF_ARRONDISSEMENT
 
     registry["code_commune"] = registry["code_commune"].map(
         lambda c: CITY_OF_ARRONDISSEMENT.get(c, c))
@@ -493,7 +493,7 @@ def _drive(args: argparse.Namespace, tmp: Path) -> int:
         notes.append(f"cpts-geo atlas exited {atlas_cli['returncode']}: "
                      f"{atlas_cli['output'].strip().splitlines()[-1][:200]}")
     startup = [run_measured([sys.executable, "-c", "import geopandas, cpts_geo.cli, "
-                             "cpts_geo.reference, cpts_geo.registry, cpts_geo.overlaps"],
+                             "cpts_geo.reference, cpts_geo.registry, cpts_geo.analysis.overlaps"],
                             env=env_cache)["wall_s"] for _ in range(max(1, args.repeat))]
     check_runs = []
     check, check_proc = {"stages": {}}, {}

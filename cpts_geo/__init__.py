@@ -6,10 +6,10 @@ and coverage gaps, render the atlas, and check a new project before approval.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .codes import format_code, normalise
 from .errors import CptsGeoError, Problem, ValidationError
 from .reference import ZONE_CRS, Reference, load_reference, locate_data
-from .stages import LABELS, STAGES, ceiling, normalise_stage, tier
+from .reference.codes import format_code, normalise
+from .registry.stages import LABELS, STAGES, ceiling, normalise_stage, tier
 
 try:
     __version__ = version("cpts_geo")

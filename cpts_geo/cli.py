@@ -144,7 +144,7 @@ def coverage(registry: Path | None, sheet: str | None, region: str | None, out: 
     """Coverage against the 100 % target, conflicts and zones blanches of a registry."""
     from .analysis import analyse, summary
     from .outputs import prepare_out_dir, staging, write_results
-    from .report import coverage_report
+    from .outputs.report import coverage_report
 
     target = prepare_out_dir(out, overwrite=overwrite, default=False) if out else None
     ref, reg = _load(data, registry, sheet, quiet=as_json)
@@ -178,9 +178,9 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     PROJECT is a registry-format file (CSV, XLSX, JSON, GeoJSON, GPKG) describing one CPTS.
     Exit code: 0 no conflict, 1 conflict with an existing CPTS, 2 bad input.
     """
-    from .overlaps import check_project
+    from .analysis.overlaps import check_project
+    from .outputs.report import check_report
     from .registry import read_registry
-    from .report import check_report
 
     ref, reg = _load(data, registry, sheet, quiet=as_json)
     proj = read_registry(project, ref, sheet=project_sheet)
@@ -206,7 +206,7 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
 @_guard
 def fetch(data: Path | None, year: int | None) -> None:
     """Build the reference data directory from the public sources (needs internet)."""
-    from .fetch import fetch_reference
+    from .reference.fetch import fetch_reference
 
     dest = fetch_reference(data or Path("data") / "communes", year=year,
                            progress=sys.stderr.isatty())

@@ -14,10 +14,10 @@ import pytest
 import shapely
 
 from cpts_geo.analysis import analyse, for_region, summary
-from cpts_geo.coverage import coverage_table, zones_blanches
-from cpts_geo.overlaps import conflicts
+from cpts_geo.analysis.coverage import coverage_table, zones_blanches
+from cpts_geo.analysis.overlaps import conflicts
+from cpts_geo.analysis.territories import dissolve
 from cpts_geo.registry import membership, read_registry, registry_from_frame
-from cpts_geo.territories import dissolve
 
 from conftest import PACA_DIR, SHARED, TEST_DATA
 

@@ -35,7 +35,7 @@ from cpts_geo.atlas.display import (
 from cpts_geo.atlas.pages import fmt_int, fmt_pct
 from cpts_geo.errors import CptsGeoError
 from cpts_geo.registry import Registry
-from cpts_geo.stages import STAGES
+from cpts_geo.registry.stages import STAGES
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_ID = "PACA-040"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cpts_geo.codes import (
+from cpts_geo.reference.codes import (
     ARRONDISSEMENTS,
     CITY_OF_ARRONDISSEMENT,
     Normalised,

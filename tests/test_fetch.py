@@ -1,4 +1,4 @@
-"""Tests of cpts_geo.fetch on recorded responses: no test here touches the network.
+"""Tests of cpts_geo.reference.fetch on recorded responses: no test here touches the network.
 
 The recorded responses live in tests/data/fetch/ (see make_fixtures.py there): a trimmed but
 real npm tarball of @etalab/decoupage-administratif 6.0.0 with the registry's metadata document
@@ -29,10 +29,9 @@ import urllib3
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from cpts_geo import fetch
 from cpts_geo.errors import CptsGeoError
-from cpts_geo.fetch import fetch_reference
-from cpts_geo.reference import load_reference
+from cpts_geo.reference import fetch, load_reference
+from cpts_geo.reference.fetch import fetch_reference
 
 FIXTURES = Path(__file__).parent / "data" / "fetch"
 SHARED = Path(os.environ.get("CPTS_GEO_DATA", Path(__file__).parents[2] / "shared" / "data"))
@@ -649,7 +648,7 @@ def test_no_network_in_these_tests():
 
 
 def test_fetch_module_imports_no_geo_or_http_stack():
-    code = ("import sys, cpts_geo.fetch; "
+    code = ("import sys, cpts_geo.reference.fetch; "
             "print(sorted(m for m in ('geopandas', 'pyogrio', 'requests', 'tqdm') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

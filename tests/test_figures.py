@@ -25,7 +25,7 @@ from cpts_geo.atlas.embed import embed_snippet, write_embed_snippets
 from cpts_geo.atlas.figures import DPI, FIGSIZE, _nice_length, region_figure, write_figures
 from cpts_geo.errors import CptsGeoError
 from cpts_geo.registry import registry_from_frame
-from cpts_geo.stages import COLOURS, LABELS, STAGES
+from cpts_geo.registry.stages import COLOURS, LABELS, STAGES
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpts_geo import ValidationError
-from cpts_geo.codes import format_code, normalise
+from cpts_geo.reference.codes import format_code, normalise
 from cpts_geo.registry import read_registry
-from cpts_geo.stages import STAGES
+from cpts_geo.registry.stages import STAGES
 
 from conftest import SHARED
 

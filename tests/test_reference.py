@@ -81,7 +81,7 @@ def test_arrondissements_are_fitted_to_their_city(ref):
 
 
 def test_areas_are_computed_in_metres(ref):
-    from cpts_geo.topology import unit_areas
+    from cpts_geo.analysis.topology import unit_areas
 
     areas = unit_areas(ref)
     # Marseille is about 240 km², Paris 105 km² (sums of their arrondissements)

@@ -16,7 +16,7 @@ import pytest
 import shapely
 
 from cpts_geo import ValidationError
-from cpts_geo.codes import ARRONDISSEMENTS
+from cpts_geo.reference.codes import ARRONDISSEMENTS
 from cpts_geo.registry import (
     CLAIM_COLUMNS,
     Registry,

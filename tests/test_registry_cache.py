@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cpts_geo import ValidationError
-from cpts_geo.registry import _read, read_registry
+from cpts_geo.registry.read import _read, read_registry
 
 from conftest import PACA_DIR
 

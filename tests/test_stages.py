@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cpts_geo.stages import (
+from cpts_geo.registry.stages import (
     COLOURS,
     LABELS,
     STAGES,

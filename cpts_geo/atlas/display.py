@@ -10,7 +10,7 @@ is reprojected to EPSG:4326 and rounded last, vertex by vertex (a shared vertex 
 same way on both sides).
 
 The simplified layer is cached in memory on the :class:`~cpts_geo.reference.Reference` and on
-disk beside the cleaned-geometry cache (:func:`cpts_geo.geometry_cache.cache_directory`), keyed
+disk beside the cleaned-geometry cache (:func:`cpts_geo.reference.geometry.cache_directory`), keyed
 by the input files' checksum, the tolerance and the GEOS version.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..topology import _coverage_unions
+from ..analysis.topology import _coverage_unions
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,9 +56,9 @@ _FORMAT = "d2"  # d2: stored by geometry_cache.save_geometries
 
 
 def _cache_path(reference: Reference, zone: str, tolerance: float) -> Any:
-    from ..geometry_cache import _FORMAT as CLEAN_FORMAT
-    from ..geometry_cache import cache_directory, input_checksum
-    from ..reference import GAP_WIDTH_M
+    from ..reference.geometry import _FORMAT as CLEAN_FORMAT
+    from ..reference.geometry import cache_directory, input_checksum
+    from ..reference.units import GAP_WIDTH_M
 
     geos = shapely.geos_version_string.replace(".", "_")
     name = (f"display-{_FORMAT}-{CLEAN_FORMAT}-{input_checksum(reference)[:20]}-g{GAP_WIDTH_M:g}"
@@ -96,8 +96,8 @@ def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.G
     """
     import geopandas as gpd
 
-    from ..geometry_cache import read_geometries, save_geometries
     from ..reference import ZONE_CRS
+    from ..reference.geometry import read_geometries, save_geometries
 
     key = f"display:{zone}:{tolerance:g}"
     cache = reference._geometry_cache

@@ -1,11 +1,11 @@
 """Static maps of each région for reports (PNG, SVG), with the colours and legend of the atlas.
 
 A figure shows the territories of the CPTS touching a région filled by stage
-(:data:`cpts_geo.stages.COLOURS`, :data:`~cpts_geo.stages.LABELS`), units in conflict outlined
-and cross-hatched in red, communes shared below commune level outlined in dashes, zones
-blanches in white with a grey hatch, département boundaries, a scale bar in km, the région's
-coverage in the title and the sources. It is drawn in the zone's projected CRS (metres), never
-in degrees.
+(:data:`cpts_geo.registry.stages.COLOURS`, :data:`~cpts_geo.registry.stages.LABELS`), units in
+conflict outlined and cross-hatched in red, communes shared below commune level outlined in dashes,
+zones blanches in white with a grey hatch, département boundaries, a scale bar in km, the région's
+coverage in the title and the sources. It is drawn in the zone's projected CRS (metres), never in
+degrees.
 
 Rendering only: everything shown comes from an :class:`~cpts_geo.analysis.Analysis`. Figures
 are built with :class:`matplotlib.figure.Figure` on the Agg canvas, never through
@@ -28,8 +28,8 @@ import numpy as np
 import shapely
 
 from ..errors import CptsGeoError
-from ..fmt import fmt_int, fmt_pct
-from ..stages import COLOURS, LABELS, STAGES
+from ..outputs.fmt import fmt_int, fmt_pct
+from ..registry.stages import COLOURS, LABELS, STAGES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -119,7 +119,7 @@ def _add_geoms(ax: Axes, geoms: Sequence[Any], *, zorder: float, **style: Any) -
 
 
 def _union_of(reference: Reference, zone: str, codes: Sequence[str]) -> shapely.Geometry | None:
-    from ..topology import union_by_group
+    from ..analysis.topology import union_by_group
 
     codes = [c for c in codes if reference.units.at[c, "zone"] == zone]
     if not codes:
@@ -131,7 +131,7 @@ def _union_of(reference: Reference, zone: str, codes: Sequence[str]) -> shapely.
 def _parts_of(reference: Reference, zone: str, groups: dict[str, list[str]]
               ) -> list[shapely.Geometry]:
     """One union per group of unit codes (codes outside ``zone`` left out)."""
-    from ..topology import union_by_group
+    from ..analysis.topology import union_by_group
 
     codes: list[str] = []
     keys: list[str] = []
@@ -320,7 +320,7 @@ def _build(sub: Analysis, region: str) -> Figure:
     from matplotlib.patches import Patch
     from matplotlib.patheffects import withStroke
 
-    from ..topology import union_by_group
+    from ..analysis.topology import union_by_group
 
     reference = sub.reference
     if not sub.territories.geometry and len(sub.territories.table):

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..fmt import NBSP, fmt_int, fmt_pct
-from ..stages import COLOURS, LABELS, STAGES, TIER_LABELS
+from ..outputs.fmt import NBSP, fmt_int, fmt_pct
+from ..registry.stages import COLOURS, LABELS, STAGES, TIER_LABELS
 from .assets import CSS, JS, script_json
 from .display import (
     NATIONAL_DECIMALS,

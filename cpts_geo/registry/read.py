@@ -4,7 +4,7 @@ Registries come in the formats ARS staff really have: CSV exported by Excel or L
 ``;``, tab or ``|``; UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252), XLSX workbooks
 (merged cells included), the JSON listing of ``cpts.json``, and GeoJSON / GeoPackage perimeter
 polygons. Whatever the source, the result is one row per claim (:class:`Registry`), every code
-current, every stage one of :data:`cpts_geo.stages.STAGES`.
+current, every stage one of :data:`cpts_geo.registry.stages.STAGES`.
 
 Every problem found is reported in one :class:`~cpts_geo.errors.ValidationError` (file, row,
 column, value and what would be accepted). What can be fixed without guessing is fixed, with a
@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .codes import ARRONDISSEMENTS, format_code, resolve
-from .errors import CptsGeoError, Problem, ValidationError
+from ..errors import CptsGeoError, Problem, ValidationError
+from ..reference.codes import ARRONDISSEMENTS, format_code, resolve
 from .stages import STAGES, fold_words, normalise_stage
 
 if TYPE_CHECKING:
-    from .reference import Reference
+    from ..reference import Reference
 
 __all__ = [
     "CLAIM_COLUMNS",
@@ -87,7 +87,7 @@ _DELIMITERS = ",;\t|"
 #: Rows shown in one message before "...".
 _SHOWN = 10
 
-_PACKAGE_DEFAULT = Path(__file__).parent / "default" / "paca-2026-01.csv"
+_PACKAGE_DEFAULT = Path(__file__).parents[1] / "default" / "paca-2026-01.csv"
 
 
 def default_registry_path() -> Path:
@@ -884,8 +884,9 @@ def read_registry(path: str | os.PathLike[str], reference: Reference, *,
     GeoPackage of perimeter polygons. Column names are matched leniently (``code_commune``,
     ``code_insee``, ``insee``, ``commune``; ``statut``, ``stade``, ``etat``; ``cpts_nom``,
     ``nom_cpts``, ``nom``...). A table may hold one row per claim, or one row per CPTS with a
-    list of codes in one cell. Stages are read with :func:`cpts_geo.stages.normalise_stage`; a
-    CPTS whose stage is written on some of its rows only takes it on all of them.
+    list of codes in one cell. Stages are read with
+    :func:`cpts_geo.registry.stages.normalise_stage`; a CPTS whose stage is written on some of
+    its rows only takes it on all of them.
 
     Parameters
     ----------
@@ -945,7 +946,7 @@ def read_registry(path: str | os.PathLike[str], reference: Reference, *,
         raise ValidationError([Problem(label, f"cannot be read: {exc.strerror}")]) from None
     fmt = _sniff_format(path, head)
     if fmt in {"csv", "json", "xlsx"}:
-        from . import registry_cache
+        from . import cache as registry_cache
 
         raw = path.read_bytes()
         key = registry_cache.cache_key(raw, label, sheet, reference)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .atomic import swap_directory
-from .errors import CptsGeoError
+from ..atomic import swap_directory
+from ..errors import CptsGeoError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -268,7 +268,7 @@ def publish(tmp: Path, out: Path) -> None:
 
 
 def _single_crs(analysis_zones: set[str]) -> str:
-    from .reference import ZONE_CRS
+    from ..reference import ZONE_CRS
 
     return ZONE_CRS[next(iter(analysis_zones))] if len(analysis_zones) == 1 else "EPSG:4326"
 
@@ -290,7 +290,7 @@ def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
     >>> pd.read_csv(tmp / "zones_blanches.csv", sep=";", encoding="utf-8-sig")["codes"][1]
     '06079;06138;83133'
     """
-    from .stages import LABELS
+    from ..registry.stages import LABELS
 
     written: list[Path] = []
     cov = pd.concat([
@@ -335,8 +335,8 @@ def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFr
     """
     import geopandas as gpd
 
-    from .reference import ZONE_CRS
-    from .topology import union_by_group
+    from ..reference import ZONE_CRS
+    from ..analysis.topology import union_by_group
 
     reference = analysis.reference
     zones = set(analysis.territories.geometry) or {"metro"}

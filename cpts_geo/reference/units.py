@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import CptsGeoError
 from .codes import ARRONDISSEMENTS, CITY_OF_ARRONDISSEMENT
-from .errors import CptsGeoError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -192,7 +192,7 @@ class Reference:
         The commune layer is cleaned as a coverage (shapely ``coverage_clean``: no overlaps, no
         narrow gaps, shared edges identical) and the arrondissements are fitted to their city's
         outline, once; the result is cached on disk keyed by the input files' checksum (see
-        :mod:`cpts_geo.geometry_cache`). Where the data directory has no arrondissement
+        :mod:`cpts_geo.reference.geometry`). Where the data directory has no arrondissement
         polygons, the city keeps its commune polygon under the city code.
 
         Parameters
@@ -211,7 +211,7 @@ class Reference:
         if zone not in ZONE_CRS:
             raise ValueError(f"`zone` was {zone!r} but is expected to be in {list(ZONE_CRS)}")
         if zone not in self._geometry_cache:
-            from .geometry_cache import load_zone_geometry
+            from .geometry import load_zone_geometry
 
             self._geometry_cache[zone] = load_zone_geometry(self, zone)
         return self._geometry_cache[zone]

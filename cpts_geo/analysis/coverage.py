@@ -4,7 +4,7 @@ A **gap** is a finest unit claimed by no CPTS: an unclaimed arrondissement is a 
 the other arrondissements of its city are covered. Contiguous gap units form a *zone blanche*.
 Coverage is the population of claimed units over the population of all units, nationally, by
 région and by département, at the three stage thresholds of the ministry's panorama
-(:data:`cpts_geo.stages.THRESHOLDS`).
+(:data:`cpts_geo.registry.stages.THRESHOLDS`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from .stages import STAGES, THRESHOLDS
+from ..registry.stages import STAGES, THRESHOLDS
 from .topology import _components, unit_areas
 
 if TYPE_CHECKING:
-    from .reference import Reference
+    from ..reference import Reference
 
 __all__ = ["coverage_table", "gap_codes", "zones_blanches"]
 
@@ -156,7 +156,7 @@ def coverage_table(members: pd.DataFrame, reference: Reference, *,
 
     For each group (France, each région or each département): its population, the number of
     CPTS at each stage present in it, and for each stage threshold of
-    :data:`~cpts_geo.stages.THRESHOLDS` the population covered and the rate in percent.
+    :data:`~cpts_geo.registry.stages.THRESHOLDS` the population covered and the rate in percent.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 Reading and validating a national registry (about 30,000 claims) takes about half a second, most
 of it row-by-row validation in Python; ``cpts-geo check`` reads the same registry every time a
 project is checked. A registry that validated is therefore stored in the cache directory (see
-:func:`cpts_geo.geometry_cache.cache_directory`) as plain arrays (``numpy.savez``, no pickle),
+:func:`cpts_geo.reference.geometry.cache_directory`) as plain arrays (``numpy.savez``, no pickle),
 keyed by the SHA-256 of the file, the sheet, the path shown in messages, the tool's version and
 the checksum of the reference tables; any change to one of them reads the file again.
 Registries with problems are never cached: they are validated, and reported, on every run.
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_write
-from .geometry_cache import cache_directory
+from ..atomic import atomic_write
+from ..reference.geometry import cache_directory
 
 if TYPE_CHECKING:
-    from .reference import Reference
-    from .registry import Registry
+    from ..reference import Reference
+    from .read import Registry
 
 __all__ = ["cache_key", "load", "store"]
 
@@ -43,7 +43,7 @@ def cache_key(raw: bytes, label: str, sheet: object, reference: Reference) -> st
     False
     """
     digest = hashlib.sha256()
-    from . import __version__
+    from .. import __version__
 
     for part in (_FORMAT, __version__, label, repr(sheet), reference.tables_checksum):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
@@ -63,7 +63,7 @@ def load(key: str) -> Registry | None:
     >>> load("0" * 40) is None
     True
     """
-    from .registry import Registry
+    from .read import Registry
 
     path = _path(key)
     if not path.exists():

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .stages import TIER_CEILINGS, tier
+from ..registry.stages import TIER_CEILINGS, tier
 from .topology import (
     _coverage_unions,
     _polygon_positions_from_finest,
@@ -32,7 +32,7 @@ from .topology import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .reference import Reference
+    from ..reference import Reference
 
 __all__ = ["TERRITORY_COLUMNS", "Territories", "dissolve", "shared_weights"]
 
@@ -218,7 +218,7 @@ def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
     if geometry:
         import geopandas as gpd
 
-        from .reference import ZONE_CRS
+        from ..reference import ZONE_CRS
 
         for zone, plan in plans.items():
             if plan is None:

@@ -21,14 +21,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
+from ..errors import CptsGeoError
 from .codes import ARRONDISSEMENTS
-from .errors import CptsGeoError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .reference import Reference
+    from .units import Reference
 
 __all__ = ["cache_directory", "input_checksum", "load_zone_geometry", "read_geometries",
            "save_geometries"]
@@ -84,7 +84,7 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
     """
     import geopandas as gpd
 
-    from .reference import ZONE_CRS
+    from .units import ZONE_CRS
 
     path = cache_directory() / f"units-{_FORMAT}-{input_checksum(ref)[:20]}-{zone}.npz"
     found = read_geometries(path)
@@ -243,7 +243,7 @@ def _read_communes(ref: Reference, zone: str) -> gpd.GeoDataFrame:
     import geopandas as gpd
     import pyogrio
 
-    from .reference import ZONE_CRS
+    from .units import ZONE_CRS
 
     path = ref.commune_layer_path
     if path is None:
@@ -299,7 +299,7 @@ def _build_zone(ref: Reference, zone: str) -> gpd.GeoSeries:
     import geopandas as gpd
     import pyogrio
 
-    from .reference import GAP_WIDTH_M, ZONE_CRS
+    from .units import GAP_WIDTH_M, ZONE_CRS
 
     frame = _read_communes(ref, zone)
     codes = list(frame["code"])

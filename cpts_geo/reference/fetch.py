@@ -50,9 +50,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .atomic import swap_directory
+from ..atomic import swap_directory
+from ..errors import CptsGeoError
 from .codes import CITY_OF_ARRONDISSEMENT
-from .errors import CptsGeoError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -191,7 +191,7 @@ def fetch_reference(
     On a machine with internet, ``fetch_reference("data/communes")`` builds the directory
     (``cpts-geo fetch`` on the command line). What is wrong is found before any download:
 
-    >>> from cpts_geo.fetch import fetch_reference
+    >>> from cpts_geo.reference.fetch import fetch_reference
     >>> fetch_reference(tmp / "communes", year=2019)
     Traceback (most recent call last):
     ...
@@ -908,7 +908,7 @@ def _write_communes_gpkg(
     import pandas as pd
     import shapely
 
-    from .reference import ZONE_CRS, zone_of
+    from .units import ZONE_CRS, zone_of
 
     frame = _read_geojson(geojson, url)
     is_arr = frame["code"].isin(list(CITY_OF_ARRONDISSEMENT))

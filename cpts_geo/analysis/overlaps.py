@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .errors import Problem, ValidationError
-from .stages import ceiling, tier
+from ..errors import Problem, ValidationError
+from ..registry.stages import ceiling, tier
 from .territories import shared_weights
 from .topology import components, holes, union_by_group, unit_areas, units_within
 
 if TYPE_CHECKING:
-    from .reference import Reference
-    from .registry import Registry
+    from ..reference import Reference
+    from ..registry import Registry
 
 __all__ = ["ProjectCheck", "check_project", "conflict_units", "conflicts", "shared_communes"]
 
@@ -171,7 +171,7 @@ class ProjectCheck:
     population_ponderee
         ``population_totale`` where a commune the project declares shared below commune level
         counts for its population divided by the number of CPTS sharing it (see
-        :func:`cpts_geo.territories.shared_weights`).
+        :func:`cpts_geo.analysis.territories.shared_weights`).
     homonyme
         ``cpts_id`` of an existing CPTS with the project's identifier or name when the project
         is not declared a revision of it (it is compared like any other), or ``None``.
@@ -302,7 +302,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     >>> chk.population_totale, chk.population_nouvelle, chk.parties
     (61977, 37599, [['13201', '13202']])
     """
-    from .registry import membership
+    from ..registry import membership
 
     ids = project.claims["cpts_id"].unique()
     if len(ids) != 1:

@@ -1,8 +1,9 @@
 """One call from a registry to every analysis result: territories, conflicts, gaps, coverage.
 
-:func:`analyse` wires :mod:`~cpts_geo.territories`, :mod:`~cpts_geo.overlaps` and
-:mod:`~cpts_geo.coverage` together for a registry, nationally or for one région; the command line
-and the atlas read its :class:`Analysis`. :func:`summary` gives the ``coverage --json`` object.
+:func:`analyse` wires :mod:`~cpts_geo.analysis.territories`, :mod:`~cpts_geo.analysis.overlaps`
+and :mod:`~cpts_geo.analysis.coverage` together for a registry, nationally or for one région; the
+command line and the atlas read its :class:`Analysis`. :func:`summary` gives the
+``coverage --json`` object.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..registry import membership
+from ..registry.stages import STAGES, THRESHOLDS
 from .coverage import coverage_table, zones_blanches
 from .overlaps import conflict_units, conflicts, shared_communes
-from .registry import membership
-from .stages import STAGES, THRESHOLDS
 from .territories import Territories, dissolve
 
 if TYPE_CHECKING:
-    from .reference import Reference
-    from .registry import Registry
+    from ..reference import Reference
+    from ..registry import Registry
 
 __all__ = ["Analysis", "analyse", "summary"]
 

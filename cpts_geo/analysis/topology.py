@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 if TYPE_CHECKING:
-    from .reference import Reference
+    from ..reference import Reference
 
 __all__ = ["components", "geometry_keys", "union_by_group", "unit_areas", "unit_polygons"]
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
-from .errors import Problem, ValidationError
+from ..errors import Problem, ValidationError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .reference import Reference
-    from .registry import _Record
+    from ..reference import Reference
+    from .read import _Record
 
 __all__ = ["MAJORITY", "MIN_SHARE", "claims_from_polygons", "read_perimeters"]
 
@@ -212,8 +212,8 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
     1  Nice Centre  06088     True
     2     Nice Est  06088     True
     """
-    from .reference import ZONE_CRS
-    from .registry import _ID_NAMES, _NAME_NAMES, _STAGE_NAMES, _cell, _fold, _Record
+    from ..reference import ZONE_CRS
+    from .read import _ID_NAMES, _NAME_NAMES, _STAGE_NAMES, _cell, _fold, _Record
 
     props = {_fold(c): c for c in frame.columns if c != frame.geometry.name}
 
