@@ -2,18 +2,17 @@
 
 :func:`read_registry` reads any supported format into a :class:`Registry` (one row per claim);
 :func:`membership` expands the claims to the finest units, the table every analysis starts from.
+Modules: one per input format (:mod:`~.text`, :mod:`~.xlsx`, :mod:`~.listing`,
+:mod:`~.perimeters`), :mod:`~.columns` (column matching), :mod:`~.table` (table rows into
+records), :mod:`~.resolve` (commune resolution), :mod:`~.validate` (every problem at once),
+:mod:`~.model` (the :class:`Registry`), :mod:`~.membership`, :mod:`~.cache` (validated registries
+cached by checksum) and :mod:`~.stages` (stages and ACI tiers).
 """
 
-from .read import (
-    CLAIM_COLUMNS,
-    Registry,
-    default_registry_path,
-    membership,
-    read_any,
-    read_registry,
-    registry_from_frame,
-    registry_from_records,
-)
+from .membership import membership
+from .model import CLAIM_COLUMNS, Registry
+from .read import default_registry_path, read_any, read_registry, registry_from_frame
+from .validate import registry_from_records
 
 __all__ = [
     "CLAIM_COLUMNS",

@@ -24,7 +24,7 @@ from ..reference.geometry import cache_directory
 
 if TYPE_CHECKING:
     from ..reference import Reference
-    from .read import Registry
+    from .model import Registry
 
 __all__ = ["cache_key", "load", "store"]
 
@@ -63,7 +63,7 @@ def load(key: str) -> Registry | None:
     >>> load("0" * 40) is None
     True
     """
-    from .read import Registry
+    from .model import Registry
 
     path = _path(key)
     if not path.exists():

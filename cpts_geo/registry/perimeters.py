@@ -16,12 +16,13 @@ import numpy as np
 import shapely
 
 from ..errors import Problem, ValidationError
+from .columns import ID_NAMES, NAME_NAMES, STAGE_NAMES, fold_column
+from .records import Record, cell
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from ..reference import Reference
-    from .read import _Record
 
 __all__ = ["MAJORITY", "MIN_SHARE", "claims_from_polygons", "read_perimeters"]
 
@@ -76,7 +77,7 @@ def _polygon_layer(path: Path) -> str | None:
 
 
 def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
-                    warnings: list[str]) -> list[_Record]:
+                    warnings: list[str]) -> list[Record]:
     """Read a GeoJSON or GeoPackage of CPTS perimeters into registry records.
 
     Properties are matched like registry columns: a name (``nom``, ``cpts_nom``...), an optional
@@ -167,7 +168,7 @@ def read_perimeters(path: Path, reference: Reference, problems: list[Problem],
 
 
 def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: str,
-                         problems: list[Problem], warnings: list[str]) -> list[_Record]:
+                         problems: list[Problem], warnings: list[str]) -> list[Record]:
     """Registry records from perimeter polygons: one record per feature with the units inside.
 
     A unit belongs to a perimeter holding more than :data:`MAJORITY` of its area; a unit that
@@ -213,14 +214,13 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
     2     Nice Est  06088     True
     """
     from ..reference import ZONE_CRS
-    from .read import _ID_NAMES, _NAME_NAMES, _STAGE_NAMES, _cell, _fold, _Record
 
-    props = {_fold(c): c for c in frame.columns if c != frame.geometry.name}
+    props = {fold_column(c): c for c in frame.columns if c != frame.geometry.name}
 
     def column(names: Iterable[str]) -> str | None:
         return next((props[n] for n in names if n in props), None)
 
-    name_col, id_col, stage_col = column(_NAME_NAMES), column(_ID_NAMES), column(_STAGE_NAMES)
+    name_col, id_col, stage_col = column(NAME_NAMES), column(ID_NAMES), column(STAGE_NAMES)
     if name_col is None and id_col is None:
         problems.append(Problem(label, "missing required property: no CPTS name (nom, cpts_nom) "
                                 f"nor identifier; found {sorted(props)}"))
@@ -270,11 +270,11 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
             for p, s in holders:
                 if s >= MIN_SHARE:
                     claims[p].append((code, True))
-    records: list[_Record] = []
+    records: list[Record] = []
     for i in range(len(frame)):
         row = frame.iloc[i]
-        name = _cell(row[name_col]) if name_col else ""
-        cid = _cell(row[id_col]) if id_col else ""
+        name = cell(row[name_col]) if name_col else ""
+        cid = cell(row[id_col]) if id_col else ""
         feature = f"feature {i + 1}" + (f" ({name or cid})" if name or cid else "")
         if not name and not cid:
             problems.append(Problem(label, f"{feature} has no CPTS name: fill in the "
@@ -302,11 +302,11 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
                 f"area inside).{hint}", row=i + 1, value=name or cid))
             continue
         shared = {c for c, s in claims[i] if s}
-        records.append(_Record(
+        records.append(Record(
             row=i + 1, cpts_id=cid or name, cpts_nom=name or cid,
             stage=row[stage_col] if stage_col else "",
             codes=[("geometry", c) for c, _ in claims[i]], infra=tuple(sorted(shared)),
-            extra={c: _cell(row[c]) for c in extras}, stage_column=stage_col or "statut"))
+            extra={c: cell(row[c]) for c in extras}, stage_column=stage_col or "statut"))
     return records
 
 

@@ -1,0 +1,75 @@
+"""Membership: the claims of a registry expanded to the finest units of the reference.
+
+The table every analysis starts from: one row per (CPTS, finest unit), with the unit's
+population, région, département and zone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CptsGeoError
+from .model import Registry
+
+if TYPE_CHECKING:
+    from ..reference import Reference
+
+__all__ = ["membership"]
+
+def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
+    """Expand claims to the finest units: one row per (CPTS, finest unit).
+
+    A claim on Paris, Lyon or Marseille as a whole stands for each of its arrondissements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cpts_id``, ``code`` (finest unit), ``partage``, ``stade``, ``population``, ``region``,
+        ``departement``, ``zone``.
+
+    Examples
+    --------
+    >>> m = membership(reg, ref)
+    >>> sorted(m.loc[m["code"] == "06088", "cpts_id"])  # Nice, shared by three CPTS
+    ['PACA-028', 'PACA-029', 'PACA-030']
+    >>> int(m.drop_duplicates("code")["population"].sum())  # population covered
+    5117871
+
+    A claim on a city as a whole stands for its arrondissements:
+
+    >>> from cpts_geo.registry import registry_from_frame
+    >>> marseille = registry_from_frame(
+    ...     pd.DataFrame({"cpts_nom": ["CPTS Marseille"], "code_insee": ["13055"]}), ref)
+    >>> m = membership(marseille, ref)
+    >>> len(m), m["code"].iloc[0], int(m["population"].sum())
+    (16, '13201', 886040)
+    """
+    claims = registry.claims
+    codes = claims["code"].to_numpy()
+    expanded = [reference.expand(c) for c in codes]
+    lengths = np.fromiter((len(e) for e in expanded), dtype=np.int64, count=len(expanded))
+    rep = np.repeat(np.arange(len(claims)), lengths)
+    flat = np.asarray([c for e in expanded for c in e], dtype=object)
+    out = pd.DataFrame({
+        "cpts_id": claims["cpts_id"].to_numpy()[rep],
+        "code": flat,
+        "partage": claims["partage"].to_numpy()[rep],
+        "stade": claims["stade"].to_numpy()[rep],
+    })
+    # a CPTS claiming a city whole and one of its arrondissements: keep one row per unit
+    out = out.sort_values("partage").drop_duplicates(["cpts_id", "code"], keep="first")
+    out = out.sort_index()
+    finest = reference.finest
+    lost = ~out["code"].isin(finest.index)
+    if lost.any():  # a code the reference cannot place: never drop it silently
+        codes = sorted(set(out.loc[lost, "code"]))
+        raise CptsGeoError(f"{registry.source}: codes with no unit in the reference data "
+                           f"{reference.root}: {', '.join(codes[:10])}. Check that the reference "
+                           "data directory is complete (rebuild it with `cpts-geo fetch`).")
+    attrs = finest.loc[out["code"], ["population", "region", "departement", "zone"]]
+    for col in attrs.columns:
+        out[col] = attrs[col].to_numpy()
+    return out.reset_index(drop=True)
