@@ -252,7 +252,7 @@ def worker_check(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     import geopandas  # noqa: F401 - start-up: every check draws polygons from GeoSeries
 
-    from cpts_geo.analysis.overlaps import check_project
+    from cpts_geo.analysis.check import check_project
     from cpts_geo.reference import load_reference
     from cpts_geo.registry import read_registry
 

@@ -4,17 +4,11 @@ Load the reference units and a CPTS registry, dissolve members into territories,
 and coverage gaps, render the atlas, and check a new project before approval.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .errors import CptsGeoError, Problem, ValidationError
 from .reference import ZONE_CRS, Reference, load_reference, locate_data
 from .reference.codes import format_code, normalise
 from .registry.stages import LABELS, STAGES, ceiling, normalise_stage, tier
-
-try:
-    __version__ = version("cpts_geo")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from .version import __version__
 
 __all__ = [
     "LABELS",

@@ -178,7 +178,7 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     PROJECT is a registry-format file (CSV, XLSX, JSON, GeoJSON, GPKG) describing one CPTS.
     Exit code: 0 no conflict, 1 conflict with an existing CPTS, 2 bad input.
     """
-    from .analysis.overlaps import check_project
+    from .analysis.check import check_project
     from .outputs.report import check_report
     from .registry import read_registry
 

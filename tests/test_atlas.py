@@ -32,8 +32,8 @@ from cpts_geo.atlas.display import (
     Display,
     simplified_units,
 )
-from cpts_geo.atlas.pages import fmt_int, fmt_pct
 from cpts_geo.errors import CptsGeoError
+from cpts_geo.outputs.fmt import fmt_int, fmt_pct
 from cpts_geo.registry import Registry
 from cpts_geo.registry.stages import STAGES
 

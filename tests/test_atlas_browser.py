@@ -26,7 +26,7 @@ import shapely
 
 from cpts_geo.analysis import analyse, for_region
 from cpts_geo.atlas import write_atlas
-from cpts_geo.atlas.pages import fmt_int, fmt_pct
+from cpts_geo.outputs.fmt import fmt_int, fmt_pct
 from cpts_geo.registry.stages import LABELS, STAGES
 
 from test_atlas import HOSTILE, HOSTILE_ID, REUNION_ID, atlas_build, page_data

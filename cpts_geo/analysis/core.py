@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..reference import Reference
     from ..registry import Registry
 
-__all__ = ["Analysis", "analyse", "summary"]
+__all__ = ["Analysis", "analyse", "for_region", "summary"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,5 +251,3 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
                     conflicts(scoped, reference, names), conflict_units(scoped, reference),
                     shared_communes(scoped, reference), zb, couverture)
 
-
-__all__ += ["for_region"]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..registry.stages import STAGES, THRESHOLDS
-from .topology import _components, unit_areas
+from .topology import components, unit_areas
 
 if TYPE_CHECKING:
     from ..reference import Reference
@@ -90,7 +90,7 @@ def zones_blanches(members: pd.DataFrame, reference: Reference, *,
         codes = list(sub.index)
         zone_rank = rank[finest.index.get_indexer(codes)]
         first = dict(zip(codes, zone_rank.tolist(), strict=True))
-        zone_parts = _components(reference, str(zone), codes, split=zone_rank)
+        zone_parts = components(reference, str(zone), codes, split=zone_rank)
         parts.extend(zone_parts)
         part_zone.extend([str(zone)] * len(zone_parts))
         part_rank.extend(first[p[0]] for p in zone_parts)

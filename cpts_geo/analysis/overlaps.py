@@ -1,29 +1,23 @@
-"""Conflicts between CPTS, declared shared communes, and the check of a new project.
+"""Conflicts between CPTS and declared shared communes.
 
 A **conflict** is a unit claimed by two or more CPTS where at least one claim is not declared
 ``partage``; it is reported per pair of CPTS. Communes that several CPTS declare shared below
 commune level are listed apart (:func:`shared_communes`). Everything is computed on the
-membership table; geometry is touched only for areas and, in a project check, for contiguity
-and enclaves.
+membership table; geometry is touched only for areas.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..errors import Problem, ValidationError
-from ..registry.stages import ceiling, tier
-from .territories import shared_weights
-from .topology import components, holes, union_by_group, unit_areas, units_within
+from .topology import unit_areas
 
 if TYPE_CHECKING:
     from ..reference import Reference
-    from ..registry import Registry
 
-__all__ = ["ProjectCheck", "check_project", "conflict_units", "conflicts", "shared_communes"]
+__all__ = ["CONFLICT_COLUMNS", "conflict_units", "conflicts", "shared_communes"]
 
 CONFLICT_COLUMNS = ("cpts_a", "nom_a", "cpts_b", "nom_b", "codes", "communes", "n_unites",
                     "population", "superficie_km2")
@@ -141,230 +135,3 @@ def conflict_units(members: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     out.insert(2, "population", units["population"].to_numpy())
     out.insert(3, "zone", units["zone"].to_numpy())
     return out
-
-
-@dataclass(frozen=True, eq=False)
-class ProjectCheck:
-    """What :func:`check_project` found about a candidate CPTS.
-
-    Attributes
-    ----------
-    cpts_id, cpts_nom
-        The project's identifier and name.
-    conflits
-        One row per existing CPTS in conflict: ``cpts_id``, ``cpts_nom``, ``stade``, ``codes``,
-        ``communes``, ``population``.
-    population_totale
-        Population of the project's units.
-    population_nouvelle
-        Population of its units claimed by no CPTS today (when the project revises an existing
-        CPTS, the units it already held are not new).
-    taille, plafond_aci
-        ACI size tier and funding ceiling for ``population_ponderee``.
-    parties
-        The project's contiguous parts (lists of codes, largest first).
-    enclaves
-        Units outside the project but surrounded by it.
-    remplace
-        ``cpts_id`` of the existing CPTS the project revises (``revises``), left out of the
-        comparison, or ``None``.
-    population_ponderee
-        ``population_totale`` where a commune the project declares shared below commune level
-        counts for its population divided by the number of CPTS sharing it (see
-        :func:`cpts_geo.analysis.territories.shared_weights`).
-    homonyme
-        ``cpts_id`` of an existing CPTS with the project's identifier or name when the project
-        is not declared a revision of it (it is compared like any other), or ``None``.
-    """
-
-    cpts_id: str
-    cpts_nom: str
-    conflits: pd.DataFrame
-    population_totale: int
-    population_nouvelle: int
-    taille: int
-    plafond_aci: int
-    parties: list[list[str]]
-    enclaves: list[str]
-    remplace: str | None = None
-    codes: list[str] = field(default_factory=list)
-    homonyme: str | None = None
-    population_ponderee: int | None = None
-
-    @property
-    def d_un_seul_tenant(self) -> bool:
-        """Whether the territory is in one piece."""
-        return len(self.parties) <= 1
-
-    @property
-    def has_conflict(self) -> bool:
-        """Whether the project conflicts with an existing CPTS (exit code 1)."""
-        return not self.conflits.empty
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``check --json`` object.
-
-        Examples
-        --------
-        >>> from cpts_geo.registry import registry_from_frame
-        >>> zb = pd.DataFrame({"cpts_nom": "Estérel", "code_insee": ["06079", "06138", "83133"]})
-        >>> d = check_project(registry_from_frame(zb, ref), reg, ref).to_dict()
-        >>> d["conflits"], d["population_totale"], d["d_un_seul_tenant"], d["enclaves"]
-        ([], 24867, True, [])
-        """
-        return {
-            "cpts_id": self.cpts_id,
-            "cpts_nom": self.cpts_nom,
-            "codes": self.codes,
-            "conflits": [
-                {"cpts_id": r.cpts_id, "cpts_nom": r.cpts_nom, "stade": r.stade,
-                 "codes": list(r.codes), "communes": list(r.communes),
-                 "population": int(r.population)}
-                for r in self.conflits.itertuples(index=False)
-            ],
-            "population_totale": self.population_totale,
-            "population_ponderee": self.population_ponderee,
-            "population_nouvelle": self.population_nouvelle,
-            "taille": self.taille,
-            "plafond_aci": self.plafond_aci,
-            "d_un_seul_tenant": self.d_un_seul_tenant,
-            "parties": self.parties,
-            "enclaves": self.enclaves,
-            "remplace": self.remplace,
-            "homonyme": self.homonyme,
-        }
-
-
-def _near_units(reference: Reference, zone: str, areas: list[Any],
-                exclude: list[str]) -> list[str]:
-    """Finest units of ``zone`` not in ``exclude`` whose polygon meets the envelope of ``areas``.
-
-    Uses the zone's spatial index (built once per reference) instead of testing every unit.
-    """
-    import numpy as np
-    import shapely
-
-    from .topology import zone_tree, zone_unit_polygons
-
-    finest_pos, polygon_pos = zone_unit_polygons(reference, zone)
-    box = shapely.envelope(shapely.union_all(areas))
-    hits = zone_tree(reference, zone).query(box, predicate="intersects")
-    near = np.isin(polygon_pos, hits)
-    excluded = reference.finest.index.get_indexer(list(exclude))
-    near &= ~np.isin(finest_pos, excluded[excluded >= 0])
-    return list(reference.finest.index[finest_pos[near]])
-
-
-def check_project(project: Registry, registry: Registry, reference: Reference, *,
-                  revises: str | None = None, geometry: bool = True) -> ProjectCheck:
-    """Check a candidate CPTS against the current registry before approval.
-
-    Parameters
-    ----------
-    project
-        A registry holding exactly one CPTS (codes or a perimeter).
-    registry
-        The current registry.
-    reference
-        The reference data.
-    revises
-        Identifier (or name) of the existing CPTS the project revises: it is left out of the
-        comparison. Never guessed: a project that merely shares an existing CPTS's name is
-        compared with it like with any other, and the match is reported (``homonyme``).
-    geometry
-        Compute contiguity and enclaves (needs the unit polygons).
-
-    Returns
-    -------
-    ProjectCheck
-
-    Raises
-    ------
-    ValidationError
-        When ``project`` holds no CPTS or more than one, or ``revises`` is not in the registry.
-
-    Examples
-    --------
-    A project on the zone blanche of Mandelieu-la-Napoule, Théoule-sur-Mer and Tanneron:
-
-    >>> from cpts_geo.registry import registry_from_frame
-    >>> zb = pd.DataFrame({"cpts_nom": "Estérel", "code_insee": ["06079", "06138", "83133"]})
-    >>> chk = check_project(registry_from_frame(zb, ref), reg, ref)
-    >>> chk.has_conflict, chk.population_nouvelle, chk.taille, chk.plafond_aci
-    (False, 24867, 1, 185000)
-
-    One on Marseille 1er and 2e, the 2e being claimed already:
-
-    >>> mrs = pd.DataFrame({"cpts_nom": "Marseille", "code_insee": ["13201", "13202"]})
-    >>> chk = check_project(registry_from_frame(mrs, ref), reg, ref)
-    >>> chk.conflits[["cpts_id", "codes", "population"]].to_numpy().tolist()
-    [['PACA-010', ['13202'], 24378]]
-    >>> chk.population_totale, chk.population_nouvelle, chk.parties
-    (61977, 37599, [['13201', '13202']])
-    """
-    from ..registry import membership
-
-    ids = project.claims["cpts_id"].unique()
-    if len(ids) != 1:
-        raise ValidationError([Problem(project.source, f"a project file must describe exactly one"
-                                       f" CPTS; found {len(ids)}: {', '.join(map(str, ids[:10]))}."
-                                       " Split it, one project per file.")])
-    pid = str(ids[0])
-    pname = str(project.claims["cpts_nom"].iloc[0])
-    existing = membership(registry, reference)
-    covered_now = existing["code"]  # newly covered means: by no CPTS today, its old self included
-    cpts = registry.cpts
-    same = cpts.index[(cpts.index == pid) | (cpts["cpts_nom"].str.casefold() == pname.casefold())]
-    remplace: str | None = None
-    if revises is not None:
-        found = cpts.index[(cpts.index == revises)
-                           | (cpts["cpts_nom"].str.casefold() == str(revises).casefold())]
-        if not len(found):
-            raise ValidationError([Problem(registry.source, f"--revise {revises!r}: no CPTS with "
-                                           "this identifier or name in the registry",
-                                           value=revises)])
-        remplace = str(found[0])
-        existing = existing[existing["cpts_id"] != remplace]
-    homonyme = str(same[0]) if len(same) and remplace is None else None
-    proj = membership(project, reference)
-    units = reference.units
-    merged = proj[["code", "partage"]].merge(existing[["code", "cpts_id", "partage"]],
-                                             on="code", suffixes=("_p", "_e"))
-    merged = merged[~(merged["partage_p"] & merged["partage_e"])]
-    rows = []
-    for cid, sub in merged.sort_values("code").groupby("cpts_id", sort=True):
-        codes = list(sub["code"])
-        rows.append({"cpts_id": cid, "cpts_nom": cpts.at[cid, "cpts_nom"],
-                     "stade": cpts.at[cid, "stade"], "codes": codes,
-                     "communes": list(units["nom"].reindex(codes)),
-                     "population": int(units["population"].reindex(codes).sum())})
-    conflits = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "stade", "codes", "communes",
-                                           "population"])
-    if not conflits.empty:
-        conflits = conflits.sort_values(["population", "cpts_id"], ascending=[False, True])
-        conflits = conflits.reset_index(drop=True)
-    codes = list(proj["code"])
-    total = int(proj["population"].sum())
-    both = pd.concat([proj[["cpts_id", "code", "partage"]],
-                      existing[["cpts_id", "code", "partage"]]], ignore_index=True)
-    weighted = round(float((shared_weights(both)[: len(proj)]
-                            * proj["population"].to_numpy()).sum()))
-    new = int(proj.loc[~proj["code"].isin(covered_now), "population"].sum())
-    parties: list[list[str]] = []
-    enclaves: list[str] = []
-    if geometry:
-        for zone, sub in proj.groupby("zone", sort=False):
-            zone_codes = list(sub["code"])
-            parties.extend(components(reference, str(zone), zone_codes))
-            union = union_by_group(reference, str(zone), zone_codes, ["p"] * len(zone_codes))
-            if len(union):
-                hole_polys = holes(union.iloc[0])
-                if hole_polys:
-                    enclaves.extend(units_within(reference, str(zone), hole_polys,
-                                                 _near_units(reference, str(zone), hole_polys,
-                                                             zone_codes)))
-        parties.sort(key=lambda g: -len(g))
-    else:
-        parties = [codes]
-    return ProjectCheck(pid, pname, conflits, total, new, tier(weighted), ceiling(weighted),
-                        parties, sorted(enclaves), remplace, codes, homonyme, weighted)

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..reference.zones import ZONE_CRS
 from ..registry.stages import TIER_CEILINGS, tier
 from .topology import (
-    _coverage_unions,
-    _polygon_positions_from_finest,
-    _union_plan_positions,
+    coverage_unions,
+    polygon_positions_from_finest,
+    union_plan_positions,
     unit_areas,
 )
 
@@ -205,20 +206,18 @@ def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
         zone_codes, zones = pd.factorize(m["zone"].to_numpy())  # as groupby(sort=False)
         for k, zone in enumerate(zones):
             rows = np.flatnonzero(zone_codes == k)
-            pos = _polygon_positions_from_finest(reference, str(zone), finest_pos[rows],
+            pos = polygon_positions_from_finest(reference, str(zone), finest_pos[rows],
                                                  codes[rows])
-            plans[str(zone)] = _union_plan_positions(reference, str(zone), pos, ids[0][rows],
+            plans[str(zone)] = union_plan_positions(reference, str(zone), pos, ids[0][rows],
                                                      np.asarray(ids[1], dtype=object))
     with ThreadPoolExecutor(1) as pool:
-        unions = {zone: pool.submit(_coverage_unions, *plan[:3])
+        unions = {zone: pool.submit(coverage_unions, *plan[:3])
                   for zone, plan in plans.items() if plan is not None}
         table = _table(m, cpts, reference, units, areas, finest_pos, ids)
         polygons = {zone: job.result() for zone, job in unions.items()}
     geoms: dict[str, gpd.GeoSeries] = {}
     if geometry:
         import geopandas as gpd
-
-        from ..reference import ZONE_CRS
 
         for zone, plan in plans.items():
             if plan is None:

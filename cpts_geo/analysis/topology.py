@@ -19,7 +19,21 @@ import shapely
 if TYPE_CHECKING:
     from ..reference import Reference
 
-__all__ = ["components", "geometry_keys", "union_by_group", "unit_areas", "unit_polygons"]
+__all__ = [
+    "adjacency",
+    "components",
+    "coverage_unions",
+    "geometry_keys",
+    "holes",
+    "polygon_positions_from_finest",
+    "union_by_group",
+    "union_plan_positions",
+    "unit_areas",
+    "unit_polygons",
+    "units_within",
+    "zone_tree",
+    "zone_unit_polygons",
+]
 
 
 def geometry_keys(reference: Reference, zone: str, codes: Sequence[str]) -> np.ndarray:
@@ -61,7 +75,7 @@ def unit_areas(reference: Reference) -> pd.Series:
     >>> round(float(unit_areas(ref)["13201"]), 2)  # Marseille 1er arrondissement
     1.83
     """
-    cache = reference._geometry_cache
+    cache = reference.memo
     if "__areas__" not in cache:
         parts = []
         for zone in reference.zones:
@@ -84,7 +98,7 @@ def zone_tree(reference: Reference, zone: str) -> shapely.STRtree:
     >>> geoms.index[tree.query(geoms["97411"].point_on_surface(), "within")].tolist()
     ['97411']
     """
-    cache = reference._geometry_cache
+    cache = reference.memo
     key = f"__tree__{zone}"
     if key not in cache:
         cache[key] = shapely.STRtree(np.asarray(reference.geometry(zone).array))  # type: ignore[assignment]
@@ -103,13 +117,13 @@ def zone_unit_polygons(reference: Reference, zone: str) -> tuple[np.ndarray, np.
     >>> len(units), len(polygons), bool((polygons >= 0).all())
     (24, 24, True)
     """
-    cache = reference._geometry_cache
+    cache = reference.memo
     key = f"__zone_units__{zone}"
     if key not in cache:
         finest = reference.finest
         finest_pos = np.flatnonzero((finest["zone"] == zone).to_numpy())
         codes = finest.index.to_numpy(dtype=object)[finest_pos]
-        polygon_pos = _polygon_positions_from_finest(reference, zone, finest_pos, codes)
+        polygon_pos = polygon_positions_from_finest(reference, zone, finest_pos, codes)
         cache[key] = (finest_pos, polygon_pos)  # type: ignore[assignment]
     return cache[key]  # type: ignore[return-value]
 
@@ -142,7 +156,7 @@ def union_by_group(reference: Reference, zone: str, codes: Sequence[str],
     if plan is None:
         return pd.Series(dtype=object)
     polys, starts, ends, index = plan
-    return pd.Series(_coverage_unions(polys, starts, ends),
+    return pd.Series(coverage_unions(polys, starts, ends),
                      index=pd.Index(index, dtype=object), dtype=object)
 
 
@@ -154,18 +168,42 @@ def _union_plan(reference: Reference, zone: str, codes: Sequence[str],
     The polygons sorted by group, the runs ``[start, end)`` of each group and the group of
     each run.
 
-    The union itself (:func:`_coverage_unions`) needs no pandas, so that a caller can run it
+    The union itself (:func:`coverage_unions`) needs no pandas, so that a caller can run it
     in a thread while it computes something else.
     """
     pos = _polygon_positions(reference, zone, codes)  # -1 where the unit has no polygon
     group_codes, group_values = pd.factorize(np.asarray(groups, dtype=object))
-    return _union_plan_positions(reference, zone, pos, group_codes, group_values)
+    return union_plan_positions(reference, zone, pos, group_codes, group_values)
 
 
-def _union_plan_positions(reference: Reference, zone: str, pos: np.ndarray,
+def union_plan_positions(reference: Reference, zone: str, pos: np.ndarray,
                           group_codes: np.ndarray, group_values: np.ndarray
                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`_union_plan` from polygon positions and factorized groups."""
+    """What to union for each group, from polygon positions and factorized groups.
+
+    Parameters
+    ----------
+    reference, zone
+        The reference data and the zone of the units.
+    pos
+        Position of each unit's polygon in ``reference.geometry(zone)`` (-1: none).
+    group_codes, group_values
+        ``pandas.factorize`` of the unit's groups.
+
+    Returns
+    -------
+    tuple or None
+        The polygons sorted by group, the runs ``[start, end)`` of each group and the group of
+        each run (for :func:`coverage_unions`); ``None`` when no unit has a polygon.
+
+    Examples
+    --------
+    >>> pos = ref.geometry("metro").index.get_indexer(["13201", "13202", "06088"])
+    >>> polys, starts, ends, groups = union_plan_positions(
+    ...     ref, "metro", pos, np.array([0, 0, 1]), np.array(["a", "b"], dtype=object))
+    >>> starts.tolist(), ends.tolist(), groups.tolist()
+    ([0, 2], [2, 3], ['a', 'b'])
+    """
     geoms = reference.geometry(zone)
     # one row per (group, polygon): arrondissements may share their city's polygon
     rows = np.flatnonzero(pos >= 0)
@@ -195,7 +233,7 @@ def _finest_to_polygon(reference: Reference, zone: str) -> np.ndarray:
 
     Computed once per reference.
     """
-    cache = reference._geometry_cache
+    cache = reference.memo
     key = f"__finest_positions__{zone}"
     if key not in cache:
         cache[key] = reference.geometry(zone).index.get_indexer(  # type: ignore[assignment]
@@ -203,9 +241,21 @@ def _finest_to_polygon(reference: Reference, zone: str) -> np.ndarray:
     return cache[key]  # type: ignore[return-value]
 
 
-def _polygon_positions_from_finest(reference: Reference, zone: str, finest_pos: np.ndarray,
+def polygon_positions_from_finest(reference: Reference, zone: str, finest_pos: np.ndarray,
                                    codes: np.ndarray) -> np.ndarray:
-    """:func:`_polygon_positions` of ``codes``, given their positions in the finest units."""
+    """Position in ``reference.geometry(zone)`` of the polygon of each of ``codes`` (-1: none).
+
+    ``finest_pos`` are the codes' positions in ``reference.finest`` (-1 for others); the city's
+    polygon stands for an arrondissement that has none.
+
+    Examples
+    --------
+    >>> codes = np.array(["13201", "06088"], dtype=object)
+    >>> pos = polygon_positions_from_finest(ref, "metro", ref.finest.index.get_indexer(codes),
+    ...                                     codes)
+    >>> ref.geometry("metro").index[pos].tolist()
+    ['13201', '06088']
+    """
     pos = np.full(len(codes), -1, dtype=np.int64)
     known = finest_pos >= 0
     pos[known] = _finest_to_polygon(reference, zone)[finest_pos[known]]
@@ -260,13 +310,19 @@ def _parallel_relate(a: np.ndarray, b: np.ndarray, pattern: str) -> np.ndarray:
         return np.concatenate(list(parts))
 
 
-def _coverage_unions(polys: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def coverage_unions(polys: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``coverage_union_all(polys[a:b])`` for each run ``[a, b)``, a polygon alone kept as is.
 
     Runs are padded into 2-D arrays (missing = ``None``) and unioned along the rows by one
     vectorised call per batch of similar sizes, instead of one Python-level call per group.
     Large jobs are split between threads (balanced by vertex count); each group's union is
     computed alone, so the result does not depend on the split.
+
+    Examples
+    --------
+    >>> boxes = shapely.box([0, 1, 5], [0, 0, 5], [1, 2, 6], [1, 1, 6])
+    >>> [g.area for g in coverage_unions(boxes, np.array([0, 2]), np.array([2, 3]))]
+    [2.0, 1.0]
     """
     sizes = ends - starts
     out = np.empty(len(starts), dtype=object)
@@ -366,24 +422,22 @@ def adjacency(reference: Reference, zone: str, codes: Sequence[str], *,
     return idx[left], idx[right]
 
 
-def components(reference: Reference, zone: str, codes: Sequence[str], *,
-               rook: bool = True) -> list[list[str]]:
+def components(reference: Reference, zone: str, codes: Sequence[str], *, rook: bool = True,
+               split: np.ndarray | None = None) -> list[list[str]]:
     """Group ``codes`` into contiguous parts (largest first).
 
     Two units are contiguous when they share a border (``rook``) or at least a point. Units
-    without a polygon form parts of their own.
+    without a polygon form parts of their own. With ``split`` (a label per code), a part never
+    joins two labels (zones blanches are cut at région borders).
 
     Examples
     --------
     >>> components(ref, "metro", ["13201", "13202", "06088"])
     [['13201', '13202'], ['06088']]
+    >>> components(ref, "metro", ["13201", "13202"], split=np.array([1, 2]))
+    [['13201'], ['13202']]
     """
-    return _components(reference, zone, list(codes), rook=rook)
-
-
-def _components(reference: Reference, zone: str, codes: list[str], *, rook: bool = True,
-                split: np.ndarray | None = None) -> list[list[str]]:
-    """:func:`components`; with ``split`` (a label per code), parts never join two labels."""
+    codes = list(codes)
     left, right = adjacency(reference, zone, codes, rook=rook)
     if split is not None:
         keep = split[left] == split[right]
@@ -434,5 +488,3 @@ def units_within(reference: Reference, zone: str, areas: Iterable[shapely.Geomet
                   > 0.5 * shapely.area(polys[ok]))
     return [c for c, flag in zip(candidates, inside, strict=True) if flag]
 
-
-__all__ += ["adjacency", "holes", "units_within", "zone_tree", "zone_unit_polygons"]

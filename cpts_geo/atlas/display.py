@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..analysis.topology import _coverage_unions
+from ..analysis.topology import coverage_unions
+from ..reference.zones import GAP_WIDTH_M, ZONE_CRS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,10 +57,8 @@ _FORMAT = "d2"  # d2: stored by geometry_cache.save_geometries
 
 
 def _cache_path(reference: Reference, zone: str, tolerance: float) -> Any:
-    from ..reference.geometry import _FORMAT as CLEAN_FORMAT
+    from ..reference.geometry import CACHE_FORMAT as CLEAN_FORMAT
     from ..reference.geometry import cache_directory, input_checksum
-    from ..reference.units import GAP_WIDTH_M
-
     geos = shapely.geos_version_string.replace(".", "_")
     name = (f"display-{_FORMAT}-{CLEAN_FORMAT}-{input_checksum(reference)[:20]}-g{GAP_WIDTH_M:g}"
             f"-{zone}-t{tolerance:g}-geos{geos}.npz")
@@ -96,11 +95,10 @@ def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.G
     """
     import geopandas as gpd
 
-    from ..reference import ZONE_CRS
     from ..reference.geometry import read_geometries, save_geometries
 
     key = f"display:{zone}:{tolerance:g}"
-    cache = reference._geometry_cache
+    cache = reference.memo
     if key in cache:
         return cache[key]
     source = reference.geometry(zone)
@@ -156,7 +154,7 @@ def union_groups(polygons: np.ndarray, groups: Sequence[object]) -> pd.Series:
     breaks = np.flatnonzero(g_sorted[1:] != g_sorted[:-1]) + 1
     starts = np.concatenate([[0], breaks]).astype(np.int64)
     ends = np.concatenate([breaks, [len(g_sorted)]]).astype(np.int64)
-    out = _coverage_unions(p_sorted, starts, ends)  # the union engine of the dissolve
+    out = coverage_unions(p_sorted, starts, ends)  # the union engine of the dissolve
     return pd.Series(out, index=pd.Index(g_sorted[starts], dtype=object), dtype=object)
 
 
@@ -250,8 +248,6 @@ class Display:
     def units(self, zone: str) -> pd.Series:
         """Simplified units of ``zone`` in EPSG:4326, rounded, indexed by polygon code."""
         if zone not in self._units:
-            from ..reference import ZONE_CRS
-
             proj = self.projected(zone)
             geoms = to_wgs84(np.asarray(proj.array, dtype=object), ZONE_CRS[zone],
                              self.decimals)
@@ -301,8 +297,6 @@ class Display:
         >>> u.index.tolist(), [g.geom_type for g in u]
         (['a', 'b'], ['Polygon', 'Polygon'])
         """
-        from ..reference import ZONE_CRS
-
         arr = np.asarray(list(codes), dtype=object)
         grp = np.asarray(list(groups), dtype=object)
         zones = self._zones_of(arr)

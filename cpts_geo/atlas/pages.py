@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..outputs.fmt import NBSP, fmt_int, fmt_pct
+from ..reference.zones import ZONE_NAMES
 from ..registry.stages import COLOURS, LABELS, STAGES, TIER_LABELS
 from .assets import CSS, JS, script_json
 from .display import (
@@ -40,7 +41,7 @@ from .display import (
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-__all__ = ["AtlasContext", "communes_script", "national_page", "region_page"]
+__all__ = ["AtlasContext", "communes_file", "communes_script", "national_page", "region_page"]
 
 #: How the coverage thresholds are shown, most inclusive first.
 THRESHOLD_LABELS: dict[str, str] = {
@@ -347,7 +348,7 @@ def _legend(analysis: Analysis, context_label: str, communes: bool) -> str:
 
 
 def _note(analysis: Analysis, extra: str = "") -> str:
-    from .. import __version__
+    from ..version import __version__
 
     source = str(analysis.registry.source)
     if Path(source).is_absolute():  # the file's name, not where it sits on this machine
@@ -573,8 +574,6 @@ def national_page(ctx: AtlasContext) -> str:
     >>> "<title>Atlas des CPTS — France</title>" in page, 'href="93.html"' in page
     (True, True)
     """
-    from ..reference import ZONE_NAMES
-
     analysis = ctx.analysis
     ref = analysis.reference
     display = ctx.coarse
@@ -605,5 +604,3 @@ def national_page(ctx: AtlasContext) -> str:
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,
                    tiles=ctx.tiles)
 
-
-__all__ += ["communes_file", "fmt_int", "fmt_pct"]

@@ -14,7 +14,7 @@ from .fmt import fmt_int, fmt_pct
 from ..registry.stages import LABELS, STAGES, TIER_LABELS
 
 if TYPE_CHECKING:
-    from ..analysis.overlaps import ProjectCheck
+    from ..analysis.check import ProjectCheck
     from ..reference import Reference
 
 __all__ = ["check_report", "coverage_report", "fmt_int", "fmt_pct"]
@@ -118,7 +118,7 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
     A project over Mandelieu-la-Napoule, Théoule-sur-Mer (a zone blanche) and Cannes, which
     the CPTS du Pays de Lérins already serves:
 
-    >>> from cpts_geo.analysis.overlaps import check_project
+    >>> from cpts_geo.analysis.check import check_project
     >>> from cpts_geo.registry import registry_from_frame
     >>> project = registry_from_frame(pd.DataFrame(
     ...     {"cpts_nom": "CPTS de l'Estérel", "code_insee": ["06079", "06138", "06029"]}), ref)

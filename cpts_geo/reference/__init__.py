@@ -6,6 +6,7 @@ historical crosswalk; :mod:`~cpts_geo.reference.geometry` cleans the unit polygo
 them; :mod:`~cpts_geo.reference.fetch` builds the directory from the public sources.
 """
 
-from .units import ZONE_CRS, ZONE_NAMES, Reference, load_reference, locate_data, zone_of
+from .units import Reference, load_reference, locate_data
+from .zones import ZONE_CRS, ZONE_NAMES, zone_of
 
 __all__ = ["ZONE_CRS", "ZONE_NAMES", "Reference", "load_reference", "locate_data", "zone_of"]

@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 from ..atomic import swap_directory
 from ..errors import CptsGeoError
 from .codes import CITY_OF_ARRONDISSEMENT
+from .zones import ZONE_CRS, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -907,8 +908,6 @@ def _write_communes_gpkg(
     import geopandas as gpd
     import pandas as pd
     import shapely
-
-    from .units import ZONE_CRS, zone_of
 
     frame = _read_geojson(geojson, url)
     is_arr = frame["code"].isin(list(CITY_OF_ARRONDISSEMENT))

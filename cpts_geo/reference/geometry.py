@@ -24,16 +24,19 @@ import shapely
 from ..atomic import atomic_write
 from ..errors import CptsGeoError
 from .codes import ARRONDISSEMENTS
+from .zones import GAP_WIDTH_M, ZONE_CRS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from .units import Reference
 
-__all__ = ["cache_directory", "input_checksum", "load_zone_geometry", "read_geometries",
+__all__ = ["CACHE_FORMAT", "cache_directory", "input_checksum", "load_zone_geometry",
+           "read_geometries",
            "save_geometries"]
 
-_FORMAT = "v2"  # v2: ragged coordinate arrays (v1: WKB only)
+#: Version of the cleaned-geometry cache files (v2: ragged coordinate arrays; v1: WKB only).
+CACHE_FORMAT = "v2"
 _CODE_COLUMNS = ("code_commune", "code", "insee_com", "code_insee", "insee", "codgeo")
 _ZONE_LAYER = re.compile(r"^(metro|dom(97[1-6]))_")
 
@@ -84,9 +87,7 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
     """
     import geopandas as gpd
 
-    from .units import ZONE_CRS
-
-    path = cache_directory() / f"units-{_FORMAT}-{input_checksum(ref)[:20]}-{zone}.npz"
+    path = cache_directory() / f"units-{CACHE_FORMAT}-{input_checksum(ref)[:20]}-{zone}.npz"
     found = read_geometries(path)
     if found is not None:
         codes, geoms = found
@@ -192,7 +193,7 @@ def input_checksum(ref: Reference) -> str:
     >>> input_checksum(ref) == ref.checksum()
     True
     """
-    memo = ref._geometry_cache
+    memo = ref.memo
     if "__checksum__" not in memo:
         memo["__checksum__"] = _remembered_checksum(ref)  # type: ignore[assignment]
     return memo["__checksum__"]  # type: ignore[return-value]
@@ -242,8 +243,6 @@ def _code_column(columns: list[str], path: Path) -> str:
 def _read_communes(ref: Reference, zone: str) -> gpd.GeoDataFrame:
     import geopandas as gpd
     import pyogrio
-
-    from .units import ZONE_CRS
 
     path = ref.commune_layer_path
     if path is None:
@@ -298,8 +297,6 @@ def _fit_arrondissements(city: shapely.Geometry, arrs: np.ndarray) -> np.ndarray
 def _build_zone(ref: Reference, zone: str) -> gpd.GeoSeries:
     import geopandas as gpd
     import pyogrio
-
-    from .units import GAP_WIDTH_M, ZONE_CRS
 
     frame = _read_communes(ref, zone)
     codes = list(frame["code"])

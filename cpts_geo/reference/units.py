@@ -29,45 +29,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import CptsGeoError
 from .codes import ARRONDISSEMENTS, CITY_OF_ARRONDISSEMENT
+from .zones import ZONE_CRS, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = [
-    "ZONE_CRS",
-    "ZONE_NAMES",
-    "Reference",
-    "load_reference",
-    "locate_data",
-]
+__all__ = ["Reference", "load_reference", "locate_data"]
 
-#: Projected CRS of each zone: areas, adjacency and unions are computed in it.
-ZONE_CRS: dict[str, str] = {
-    "metro": "EPSG:2154",
-    "971": "EPSG:5490",
-    "972": "EPSG:5490",
-    "973": "EPSG:2972",
-    "974": "EPSG:2975",
-    "976": "EPSG:4471",
-}
-ZONE_NAMES: dict[str, str] = {
-    "metro": "France métropolitaine",
-    "971": "Guadeloupe",
-    "972": "Martinique",
-    "973": "Guyane",
-    "974": "La Réunion",
-    "976": "Mayotte",
-}
 ENV_VAR = "CPTS_GEO_DATA"
-#: Gaps narrower than this (metres) between simplified commune polygons are closed when cleaning.
-GAP_WIDTH_M = 60.0
 
 
 def locate_data(data: str | os.PathLike[str] | None = None) -> Path:
@@ -137,7 +113,9 @@ class Reference:
     Build it with :func:`load_reference`. ``units`` is indexed by ``code`` (str) with columns
     ``nom``, ``type`` (``commune`` / ``arrondissement``), ``commune`` (parent commune code),
     ``departement``, ``region``, ``population`` (int), ``zone`` and ``finest`` (bool: the unit is
-    part of the partition of France used by the analysis).
+    part of the partition of France used by the analysis). ``memo`` holds what is derived from
+    the reference once and reused (cleaned polygons, areas, spatial indexes, display layers),
+    keyed by what computed it.
 
     Examples
     --------
@@ -155,7 +133,7 @@ class Reference:
     regions: pd.DataFrame
     departements: pd.DataFrame
     warnings: tuple[str, ...] = ()
-    _geometry_cache: dict[str, gpd.GeoSeries] = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def finest(self) -> pd.DataFrame:
@@ -210,11 +188,12 @@ class Reference:
         """
         if zone not in ZONE_CRS:
             raise ValueError(f"`zone` was {zone!r} but is expected to be in {list(ZONE_CRS)}")
-        if zone not in self._geometry_cache:
+        key = f"geometry:{zone}"
+        if key not in self.memo:
             from .geometry import load_zone_geometry
 
-            self._geometry_cache[zone] = load_zone_geometry(self, zone)
-        return self._geometry_cache[zone]
+            self.memo[key] = load_zone_geometry(self, zone)
+        return self.memo[key]
 
     @cached_property
     def commune_layer_path(self) -> Path | None:
@@ -292,17 +271,6 @@ class Reference:
         """French name of département ``code`` (the code itself when unknown)."""
         names = self.departements["nom"]
         return str(names.get(code, code))
-
-
-def zone_of(departement: str) -> str:
-    """Zone of a département: ``metro`` or the DROM code.
-
-    Examples
-    --------
-    >>> zone_of("2A"), zone_of("974")
-    ('metro', '974')
-    """
-    return departement if departement.startswith("97") else "metro"
 
 
 def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:

@@ -43,7 +43,7 @@ def cache_key(raw: bytes, label: str, sheet: object, reference: Reference) -> st
     False
     """
     digest = hashlib.sha256()
-    from .. import __version__
+    from ..version import __version__
 
     for part in (_FORMAT, __version__, label, repr(sheet), reference.tables_checksum):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")

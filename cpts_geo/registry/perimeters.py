@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from ..errors import Problem, ValidationError
+from ..reference.zones import ZONE_CRS
 from .columns import ID_NAMES, NAME_NAMES, STAGE_NAMES, fold_column
 from .records import Record, cell
 
@@ -213,8 +214,6 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
     1  Nice Centre  06088     True
     2     Nice Est  06088     True
     """
-    from ..reference import ZONE_CRS
-
     props = {fold_column(c): c for c in frame.columns if c != frame.geometry.name}
 
     def column(names: Iterable[str]) -> str | None:
