@@ -55,9 +55,20 @@ def _guard(func: F) -> F:
 
 
 def _common(func: F) -> F:
+    func = click.option("-v", "--verbose", is_flag=True,
+                        help="List every warning (by default: one line per kind).")(func)
     func = click.option("--data", "data", type=click.Path(path_type=Path), default=None,
                         help="Reference data directory (default: $CPTS_GEO_DATA, then "
                         "data/communes/).")(func)
+    return func
+
+
+def _scope_opts(func: F) -> F:
+    func = click.option("--france", is_flag=True,
+                        help="Figures over all of France (default: over the registry's "
+                        "perimeter, the régions where its CPTS are).")(func)
+    func = click.option("--region", default=None,
+                        help="Only this région (INSEE code, e.g. 93).")(func)
     return func
 
 
@@ -70,16 +81,26 @@ def _registry_opts(func: F) -> F:
     return func
 
 
-def _load(data: Path | None, registry: Path | None, sheet: str | None, quiet: bool = False
-          ) -> tuple[Any, Any]:
+def _warn(notices: Any, verbose: bool) -> None:
+    """Print warnings: one line per kind with the first ones, or every one with ``-v``."""
+    from .errors import summarise
+
+    lines = [str(n) for n in notices] if verbose else summarise(notices)
+    for line in lines:
+        click.echo(f"Warning: {line}", err=True)
+    if lines and not verbose and len(lines) < len(list(notices)):
+        click.echo("Warning: (-v lists every warning; --json always does)", err=True)
+
+
+def _load(data: Path | None, registry: Path | None, sheet: str | None, quiet: bool = False,
+          verbose: bool = False) -> tuple[Any, Any]:
     from .reference import load_reference
     from .registry import read_any
 
     ref = load_reference(data)
     reg = read_any(registry, ref, sheet=sheet)
     if not quiet:
-        for w in (*ref.warnings, *reg.warnings):
-            click.echo(f"Warning: {w}", err=True)
+        _warn([*ref.warnings, *(reg.notices or reg.warnings)], verbose)
     return ref, reg
 
 
@@ -95,7 +116,7 @@ def main() -> None:
 
 @main.command()
 @_registry_opts
-@click.option("--region", default=None, help="Only this région (INSEE code, e.g. 93).")
+@_scope_opts
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output directory (default: outputs/atlas).")
 @click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
@@ -105,8 +126,9 @@ def main() -> None:
 @click.option("--svg", is_flag=True, help="Also write an SVG figure of each région.")
 @_common
 @_guard
-def atlas(registry: Path | None, sheet: str | None, region: str | None, out: Path | None,
-          overwrite: bool, tiles: bool, png: bool, svg: bool, data: Path | None) -> None:
+def atlas(registry: Path | None, sheet: str | None, region: str | None, france: bool,
+          out: Path | None, overwrite: bool, tiles: bool, png: bool, svg: bool,
+          data: Path | None, verbose: bool) -> None:
     """Write the interactive atlas: a national index and one page per région."""
     from .analysis import analyse
     from .atlas import write_atlas
@@ -114,8 +136,8 @@ def atlas(registry: Path | None, sheet: str | None, region: str | None, out: Pat
 
     target = prepare_out_dir(out or DEFAULT_OUT / "atlas", overwrite=overwrite,
                              default=out is None)
-    ref, reg = _load(data, registry, sheet)
-    analysis = analyse(reg, ref)
+    ref, reg = _load(data, registry, sheet, verbose=verbose)
+    analysis = analyse(reg, ref, france=france)
     with staging(target) as tmp:
         pages = write_atlas(analysis, tmp, regions=[region] if region else None, tiles=tiles,
                             png=png, svg=svg)
@@ -132,23 +154,29 @@ def _region(analysis: Any, region: str) -> Any:
 
 @main.command()
 @_registry_opts
-@click.option("--region", default=None, help="Only this région (INSEE code, e.g. 93).")
+@_scope_opts
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Also write CSV, XLSX and GeoPackage tables into this directory.")
 @click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
 @_common
 @_guard
-def coverage(registry: Path | None, sheet: str | None, region: str | None, out: Path | None,
-             overwrite: bool, as_json: bool, data: Path | None) -> None:
-    """Coverage against the 100 % target, conflicts and zones blanches of a registry."""
+def coverage(registry: Path | None, sheet: str | None, region: str | None, france: bool,
+             out: Path | None, overwrite: bool, as_json: bool, data: Path | None,
+             verbose: bool) -> None:
+    """Coverage against the 100 % target, conflicts and zones blanches of a registry.
+
+    Without --region, the figures are over the registry's perimeter: the régions where its
+    CPTS are (a regional registry says nothing of the rest of France); --france counts all of
+    France.
+    """
     from .analysis import analyse, summary
     from .outputs import prepare_out_dir, staging, write_results
     from .outputs.report import coverage_report
 
     target = prepare_out_dir(out, overwrite=overwrite, default=False) if out else None
-    ref, reg = _load(data, registry, sheet, quiet=as_json)
-    analysis = analyse(reg, ref, region=region)
+    ref, reg = _load(data, registry, sheet, quiet=as_json, verbose=verbose)
+    analysis = analyse(reg, ref, region=region, france=france)
     if target is not None:
         with staging(target) as tmp:
             write_results(analysis, tmp)
@@ -172,7 +200,7 @@ def coverage(registry: Path | None, sheet: str | None, region: str | None, out: 
 @_common
 @_guard
 def check(project: Path, registry: Path | None, sheet: str | None, project_sheet: str | None,
-          revise: str | None, as_json: bool, data: Path | None) -> None:
+          revise: str | None, as_json: bool, data: Path | None, verbose: bool) -> None:
     """Check a new CPTS project against the registry before approval.
 
     PROJECT is a registry-format file (CSV, XLSX, JSON, GeoJSON, GPKG) describing one CPTS.
@@ -182,11 +210,17 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     from .outputs.report import check_report
     from .registry import read_registry
 
-    ref, reg = _load(data, registry, sheet, quiet=as_json)
+    # the registry's own warnings are about the registry, not the project: with the embedded
+    # registry they are known and not shown; with another, one line says how many (-v: all)
+    ref, reg = _load(data, registry, sheet, quiet=True)
     proj = read_registry(project, ref, sheet=project_sheet)
     if not as_json:
-        for w in proj.warnings:
-            click.echo(f"Warning: {w}", err=True)
+        _warn(proj.notices or proj.warnings, verbose)
+        if verbose:
+            _warn(reg.notices or reg.warnings, True)
+        elif registry is not None and reg.warnings:
+            click.echo(f"Warning: the registry {reg.source} has {len(reg.warnings)} warning(s) "
+                       "(-v to list them)", err=True)
     result = check_project(proj, reg, ref, revises=revise)
     if as_json:
         payload = result.to_dict()

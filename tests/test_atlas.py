@@ -230,9 +230,17 @@ def test_national_page_data(atlas):
     run = next(f for f in data["territoires"]["fonctionnement"]["features"]
                if f["properties"]["i"] == REUNION_ID)
     assert run["properties"]["z"] == "974"
-    assert len(data["contexte"]["features"]) == national.reference.finest["region"].nunique()
+    n_regions = national.reference.finest["region"].nunique()
+    assert len(data["contexte"]["features"]) == n_regions
+    # the registry speaks of PACA and La Réunion: the other régions are outside its perimeter
+    assert national.perimeter == ("04", "93")
+    outside = sorted(f["properties"]["c"] for f in data["hors_registre"]["features"])
+    assert outside == sorted(set(national.reference.finest["region"]) - {"04", "93"})
+    assert len(data["zones_blanches"]["features"]) == len(national.zones_blanches)
+    assert {z[3:5] for z in national.zones_blanches["zone_blanche"]} <= {"04", "93"}
     page = (out / "index.html").read_text(encoding="utf-8")
-    assert page.count('<tr data-region="') == national.couverture["region"].shape[0]
+    assert page.count('<tr data-region="') == n_regions
+    assert page.count('class="atlas-hors"') == n_regions - 2
 
 
 def test_budget_on_paca(atlas):

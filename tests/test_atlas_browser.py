@@ -323,7 +323,14 @@ def test_national_page(built, visit):
     reunion = page.locator('.atlas-inset[data-zone="974"]')
     assert reunion.locator("path.atlas-stage-fonctionnement").count() == 1
     rows = page.locator("#atlas-regions tbody tr[data-region]")
-    assert rows.count() == len(national.couverture["region"])
+    assert rows.count() == national.reference.finest["region"].nunique()
+    # régions outside the registry's perimeter: drawn grey as "hors registre", not counted
+    outside = set(national.reference.finest["region"]) - set(national.perimeter)
+    assert page.evaluate("k => CptsAtlas.count(k)", "hors_registre") == len(outside)
+    assert page.locator("path.atlas-hors").count() >= len(outside)
+    idf = page.locator('#atlas-regions tr[data-region="11"]')
+    assert "hors registre" in idf.inner_text()
+    assert page.locator("#atlas-perimetre").is_visible()
     paca = page.locator('#atlas-regions tr[data-region="93"]')
     assert "Provence-Alpes-Côte d'Azur" in paca.inner_text()
     assert _norm(paca.locator("td").nth(2).inner_text()) == _norm(

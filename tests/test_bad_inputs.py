@@ -76,7 +76,7 @@ BAD_FILES = [
     Bad("empty.csv", None, ("empty file", "header row")),
     Bad("header-only.csv", None, ("no claims", "one row per commune")),
     Bad("missing-code-column.csv", 1, ("missing required column", "code_insee",
-                                       "'nom_commune'")),
+                                       "nom_commune", "'territoire'")),
     Bad("missing-name-column.csv", 1, ("missing required column", "cpts_nom",
                                        "'code_insee'")),
     Bad("postal-codes.csv", 1, ("missing required column", "postal codes",
@@ -110,6 +110,8 @@ USABLE_FILES = [
             "duplicate claim of 05053")),
     Usable("duplicate-row.csv", frozenset(LERINS), ("row 4: duplicate claim of 06030",
                                                     "first on row 3", "counted once")),
+    Usable("commune-names.csv", frozenset({("CPTS du Canton Vert", "13002"),
+                                           ("CPTS du Canton Vert", "13075")})),
 ]
 
 
@@ -205,11 +207,22 @@ def test_usable_file_through_the_command_line(case: Usable) -> None:
 
 
 def test_warnings_are_printed_by_the_command_line() -> None:
-    code, out, err = run("coverage", "--registry", str(BAD / "historical-codes.csv"),
-                         "--region", "93")
+    """One line per kind of warning, with the first rows; every warning with -v or --json."""
+    path = str(BAD / "historical-codes.csv")
+    code, out, err = run("coverage", "--registry", path, "--region", "93")
     assert code == 0
-    assert "Warning: " in err and "05120 is a former code, mapped to 05001" in err
+    lines = [line for line in err.splitlines() if line.startswith("Warning: ")]
+    assert lines[0].startswith("Warning: 4 former codes mapped to their current commune (")
+    assert lines[0].endswith(", row 2; row 3; row 4; …)")
+    assert "duplicate claim of 05053" in lines[1]
+    assert "-v lists every warning" in lines[-1]
     assert "Traceback" not in err + out
+    code, out, err = run("coverage", "--registry", path, "--region", "93", "-v")
+    assert "Warning: " in err and "05120 is a former code, mapped to 05001" in err
+    assert "05143 is a former code, mapped to 05053" in err
+    code, out, err = run("coverage", "--registry", path, "--region", "93", "--json")
+    assert err == "" and any("05120 is a former code" in w
+                             for w in json.loads(out)["avertissements"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,13 +461,13 @@ def test_100k_row_registry_with_errors_names_each_row(ref, big_registry, tmp_pat
     path, _ = big_registry
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     lines[50_000] = lines[50_000].rsplit(";", 1)[0] + ";99999"  # file row 50,001
-    lines[99_999] = lines[99_999].rsplit(";", 1)[0] + ";Marseille"  # row 100,000
+    lines[99_999] = lines[99_999].rsplit(";", 1)[0] + ";Marseile"  # row 100,000, misspelt
     bad = tmp_path / "registre-100k-bad.csv"
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(ValidationError) as info:
         read_registry(bad, ref)
     assert [(p.row, p.value) for p in info.value.problems] == [(50_001, "99999"),
-                                                               (100_000, "Marseille")]
+                                                               (100_000, "Marseile")]
 
 
 def test_metres_without_crs_that_could_be_web_mercator_are_refused(ref, tmp_path) -> None:

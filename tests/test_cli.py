@@ -61,11 +61,25 @@ def test_coverage_json_contract(paca_analysis):
         data["population_totale"] - data["population_couverte"])
 
 
-def test_coverage_france_lists_every_region():
-    res = run("coverage", "--json")
+def test_coverage_france_counts_all_of_france():
+    res = run("coverage", "--france", "--json")
     data = json.loads(res.stdout)
     assert data["population_totale"] == 68_350_798
     assert data["perimetre"] == "France"
+    assert len(data["perimetre_regions"]) == 18
+
+
+def test_coverage_defaults_to_the_registry_perimeter():
+    """The embedded registry is PACA's: its figures, not 7.49 % of France."""
+    res = run("coverage", "--json")
+    data = json.loads(res.stdout)
+    assert (data["population_totale"], data["taux_couverture"]) == (5_218_960, 98.06)
+    assert data["perimetre"] == "93 Provence-Alpes-Côte d'Azur"
+    assert data["perimetre_regions"] == ["93"] and data["regions_hors_perimetre"] == []
+    assert len(data["zones_blanches"]) == 7
+    assert all(z["zone_blanche"].startswith("ZB-93-") for z in data["zones_blanches"])
+    text = run("coverage").stdout
+    assert "périmètre du registre" in text and "5 218 960" in text.replace("\u202f", " ")
 
 
 def test_coverage_out_writes_tables_and_gpkg(tmp_path):
@@ -178,7 +192,7 @@ def test_killed_run_leaves_previous_outputs_byte_identical(tmp_path):
 def test_national_tables_fit_excel_cells(tmp_path):
     """France-wide zones blanches list thousands of communes: the XLSX cell is cut, not the CSV."""
     out = tmp_path / "fr"
-    res = run("coverage", "--out", str(out))
+    res = run("coverage", "--france", "--out", str(out))
     assert res.exit_code == 0, res.output
     wb = openpyxl.load_workbook(out / "couverture.xlsx", read_only=True)
     cells = [c for row in wb["zones_blanches"].iter_rows(values_only=True) for c in row]

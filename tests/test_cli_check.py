@@ -226,12 +226,12 @@ def test_project_with_two_cpts(tmp_path) -> None:
 
 
 def test_project_with_unknown_codes(tmp_path) -> None:
-    path = project_csv(tmp_path / "faux.csv", "CPTS de l'Estérel", ["06079", "06999", "Nice"])
+    path = project_csv(tmp_path / "faux.csv", "CPTS de l'Estérel", ["06079", "06999", "Nisse"])
     code, out, err = check(str(path), "--registry", str(PACA_CSV), "--json")
     assert code == 2 and out == ""
     assert err.startswith("Error: 2 problems")
     assert "row 3" in err and "'06999'" in err and "unknown code" in err
-    assert "row 4" in err and "'Nice'" in err and "commune name" in err
+    assert "row 4" in err and "'Nisse'" in err and "unknown commune name" in err
 
 
 @pytest.mark.parametrize("content", [b"", b"nom_cpts;code_insee\n", b"\x00\x01\x02PNG"])

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from cpts_geo import ValidationError
 from cpts_geo.reference.codes import format_code, normalise
 from cpts_geo.registry import read_registry
+from cpts_geo.registry.records import is_no_cpts
 from cpts_geo.registry.stages import STAGES
 
 from conftest import SHARED
@@ -116,7 +117,9 @@ names = st.one_of(
                      "CPTS « Les Baous »", "Drôme Provençale Enclave des Papes",
                      'CPTS "Actes Santé"', "CPTS Val d'Oronaye; Ubaye"]),
     st.text(alphabet=st.sampled_from(NAME_CHARS), min_size=1, max_size=30).map(str.strip)
-    .filter(lambda s: bool(s) and re.search(r"[A-Za-zé]", s) is not None),
+    .filter(lambda s: bool(s) and re.search(r"[A-Za-zé]", s) is not None)
+    # a name such as "NON-RATTACHE" or "Zone blanche" marks the uncovered area, not a CPTS
+    .filter(lambda s: not is_no_cpts(s)),
 )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..registry import membership
+from ..registry import membership, perimeter
 from ..registry.stages import STAGES, THRESHOLDS
 from .coverage import coverage_table, zones_blanches
 from .overlaps import conflict_units, conflicts, shared_communes
@@ -28,12 +28,16 @@ __all__ = ["Analysis", "analyse", "for_region", "summary"]
 
 @dataclass(frozen=True, eq=False)
 class Analysis:
-    """Everything the tool answers about a registry, for France or one région.
+    """Everything the tool answers about a registry, over its perimeter, one région or France.
 
     Attributes
     ----------
     region
-        The région code analysed, or ``None`` for France.
+        The région code analysed (``--region``), or ``None``.
+    perimeter
+        The régions analysed: the registry's perimeter (see
+        :func:`cpts_geo.registry.membership.perimeter`), the one région asked for, or ``None``
+        for all of France (``--france``).
     members
         One row per (CPTS, finest unit) within scope (CPTS touching the région, whole).
     territories
@@ -60,18 +64,33 @@ class Analysis:
     partages: pd.DataFrame
     zones_blanches: pd.DataFrame
     couverture: dict[str, pd.DataFrame]
+    perimeter: tuple[str, ...] | None = None
 
     @property
     def scope(self) -> pd.Index:
         """Finest unit codes analysed."""
         finest = self.reference.finest
-        if self.region is None:
+        if self.perimeter is None:
             return finest.index
-        return finest.index[finest["region"] == self.region]
+        return finest.index[finest["region"].isin(self.perimeter)]
+
+    @property
+    def label(self) -> str:
+        """What the figures are about, in French: ``France``, or the régions of the scope.
+
+        Examples
+        --------
+        >>> analysis.label
+        "93 Provence-Alpes-Côte d'Azur"
+        """
+        if self.perimeter is None:
+            return "France"
+        ref = self.reference
+        return ", ".join(f"{r} {ref.region_name(r)}" for r in self.perimeter)
 
 
 def analyse(registry: Registry, reference: Reference, *, region: str | None = None,
-            geometry: bool = True) -> Analysis:
+            france: bool = False, geometry: bool = True) -> Analysis:
     """Analyse a registry: territories, conflicts, shared communes, zones blanches, coverage.
 
     Parameters
@@ -81,7 +100,11 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     reference
         The reference data.
     region
-        A région code (``93`` for PACA) to restrict the analysis to, or ``None`` for France.
+        A région code (``93`` for PACA) to restrict the analysis to. Without it, the analysis
+        covers the registry's perimeter: the régions where its CPTS are (a regional registry
+        says nothing of the rest of France).
+    france
+        Analyse all of France, whatever the registry's perimeter (ignored with ``region``).
     geometry
         Compute polygons (territories, areas, zones blanches). Without it, zones blanches are
         not grouped (one per unit) and areas are left out.
@@ -113,13 +136,20 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     if region is not None:
         region = reference.region_code(region)
     all_members = membership(registry, reference)
-    if region is None:
+    regions: tuple[str, ...] | None
+    if region is not None:
+        regions = (region,)
+    elif france:
+        regions = None
+    else:
+        regions = perimeter(registry, reference, all_members)
+    if regions is None:
         members = all_members
         scope = None
     else:
-        scope = finest.index[finest["region"] == region]
-        in_region = all_members.loc[all_members["region"] == region, "cpts_id"].unique()
-        members = all_members[all_members["cpts_id"].isin(in_region)]
+        scope = finest.index[finest["region"].isin(regions)]
+        inside = all_members.loc[all_members["region"].isin(regions), "cpts_id"].unique()
+        members = all_members[all_members["cpts_id"].isin(inside)]
     cpts = registry.cpts
     territories = dissolve(members, cpts.loc[members["cpts_id"].unique()], reference,
                            geometry=geometry)
@@ -135,7 +165,7 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     levels = {lvl: coverage_table(members, reference, level=lvl, scope=scope)  # type: ignore[arg-type]
               for lvl in ("france", "region", "departement")}
     return Analysis(reference, registry, region, members, territories, conf, conf_units, shares,
-                    zb, levels)
+                    zb, levels, regions)
 
 
 def _ungrouped_gaps(members: pd.DataFrame, reference: Reference,
@@ -156,11 +186,15 @@ def _ungrouped_gaps(members: pd.DataFrame, reference: Reference,
 def summary(analysis: Analysis) -> dict[str, Any]:
     """The ``coverage --json`` object of an analysis.
 
-    Keys: ``perimetre``, ``population_totale``, ``population_couverte``, ``taux_couverture``
-    (percent, every stage, 2 decimals), ``par_stade`` (the three figures at each stage
-    threshold, and the number of CPTS at each stage), ``zones_blanches`` (``codes``,
-    ``population``...), ``conflits`` (``cpts_a``, ``cpts_b``, ``codes``, ``population``...)
-    and ``partages`` (``code``, ``cpts``).
+    Keys: ``perimetre`` (the régions the figures are about, in words), ``perimetre_regions``
+    (their codes), ``regions_hors_perimetre`` (régions where CPTS of the registry claim units
+    but that are outside the perimeter: a CPTS crossing a border), ``population_totale``,
+    ``population_couverte``, ``taux_couverture`` (percent, every stage, 2 decimals),
+    ``par_stade`` (the three figures at each stage threshold, and the number of CPTS at each
+    stage), ``zones_blanches`` (``codes``, ``population``...), ``conflits`` (``cpts_a``,
+    ``cpts_b``, ``codes``, ``population``...), ``partages`` (``code``, ``cpts``),
+    ``communes_par_nom`` (units given by name: ``ligne``, ``valeur``, ``code``, ``nom``, ``par``),
+    ``non_cpts`` (units listed as covered by no CPTS) and ``avertissements`` (every warning).
 
     Examples
     --------
@@ -182,9 +216,13 @@ def summary(analysis: Analysis) -> dict[str, Any]:
             "taux_couverture": float(row[f"taux_{name}"]),
         }
     cpts_in_scope = analysis.territories.table
+    scope_regions = sorted(set(reference.finest.loc[analysis.scope, "region"]))
+    claimed_regions = set(analysis.members["region"])
+    names = analysis.registry.names
     return {
-        "perimetre": ("France" if analysis.region is None
-                      else f"{analysis.region} {reference.region_name(analysis.region)}"),
+        "perimetre": analysis.label,
+        "perimetre_regions": scope_regions,
+        "regions_hors_perimetre": sorted(claimed_regions - set(scope_regions)),
         "region": analysis.region,
         "registre": analysis.registry.source,
         "n_cpts": len(cpts_in_scope),
@@ -209,6 +247,12 @@ def summary(analysis: Analysis) -> dict[str, Any]:
             {"code": r.code, "nom": r.nom, "cpts": list(r.cpts)}
             for r in analysis.partages.itertuples(index=False)
         ],
+        "communes_par_nom": [
+            {"ligne": None if pd.isna(r.ligne) else int(r.ligne), "valeur": str(r.valeur),
+             "code": str(r.code), "nom": str(r.nom), "par": str(r.par)}
+            for r in names.itertuples(index=False)
+        ],
+        "non_cpts": list(analysis.registry.unclaimed),
         "avertissements": list(analysis.registry.warnings),
     }
 
@@ -242,12 +286,17 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
     names = analysis.registry.cpts["cpts_nom"]
     zb = analysis.zones_blanches
     zb = zb[zb["region"] == region].reset_index(drop=True)
+    region_table = analysis.couverture["region"]
+    outside = analysis.perimeter is not None and region not in analysis.perimeter
+    if outside:  # a région the analysis did not cover: its gaps and figures, computed here
+        zb = zones_blanches(members, reference, scope=scope)
+        region_table = coverage_table(members, reference, level="region", scope=scope)
     couverture = {
         "france": coverage_table(members, reference, level="france", scope=scope),
-        "region": analysis.couverture["region"].loc[[region]],
+        "region": region_table.loc[[region]],
         "departement": coverage_table(members, reference, level="departement", scope=scope),
     }
     return Analysis(reference, analysis.registry, region, members, Territories(table, geoms),
                     conflicts(scoped, reference, names), conflict_units(scoped, reference),
-                    shared_communes(scoped, reference), zb, couverture)
+                    shared_communes(scoped, reference), zb, couverture, (region,))
 

@@ -314,7 +314,8 @@ def _legend_item(key: str, swatch: str, label: str, count: str, *, checked: bool
             f'{status}</span><span class="atlas-count">{_e(count)}</span></label></li>')
 
 
-def _legend(analysis: Analysis, context_label: str, communes: bool) -> str:
+def _legend(analysis: Analysis, context_label: str, communes: bool,
+            outside: bool = False) -> str:
     table = analysis.territories.table
     counts = table["stade"].value_counts()
     items = []
@@ -339,6 +340,12 @@ def _legend(analysis: Analysis, context_label: str, communes: bool) -> str:
                               attrs=f'data-layer="partages" data-count="{n_share}"'))
     items.append(_legend_item("contexte", '<span class="atlas-swatch atlas-swatch-line">'
                               "</span>", context_label, "", attrs='data-layer="contexte"'))
+    if outside and analysis.perimeter is not None:
+        n_out = len(set(analysis.reference.finest["region"]) - set(analysis.perimeter))
+        items.append(_legend_item(
+            "hors_registre", '<span class="atlas-swatch atlas-swatch-hors"></span>',
+            "Hors registre (régions dont le registre ne dit rien)", fmt_int(n_out),
+            attrs=f'data-layer="hors_registre" data-count="{n_out}"'))
     if communes:
         items.append(_legend_item(
             "communes", '<span class="atlas-swatch atlas-swatch-commune"></span>',
@@ -398,9 +405,15 @@ def _region_table(ctx: AtlasContext) -> str:
             '<th class="num" title="Part de la population couverte par une CPTS en '
             'fonctionnement (ACI signé)">ACI signé</th></tr></thead><tbody>')
     rows = []
-    for code, r in table.iterrows():
+    ref = analysis.reference
+    for code in sorted(set(ref.finest["region"])):
+        name = _e(ref.region_name(code))
+        if code not in table.index:  # outside the registry's perimeter: nothing is said of it
+            rows.append(f'<tr data-region="{_e(code)}" class="atlas-hors"><td>{name}</td>'
+                        '<td class="num" colspan="4">hors registre</td></tr>')
+            continue
+        r = table.loc[code]
         page = ctx.pages.get(str(code))
-        name = _e(r["nom"])
         cell = f'<a href="{_e(page)}">{name}</a>' if page else name
         rows.append(
             f'<tr data-region="{_e(code)}"><td>{cell}</td>'
@@ -408,8 +421,9 @@ def _region_table(ctx: AtlasContext) -> str:
             f'<td class="num">{_e(fmt_pct(r["taux_tous_stades"]))}</td>'
             f'<td class="num">{_e(fmt_pct(r["taux_jusqu_projet_valide"]))}</td>'
             f'<td class="num">{_e(fmt_pct(r["taux_fonctionnement"]))}</td></tr>')
+    total = "France" if analysis.perimeter is None else "Périmètre du registre"
     rows.append(
-        f'<tr class="atlas-total"><td>France</td>'
+        f'<tr class="atlas-total"><td>{_e(total)}</td>'
         f'<td class="num">{_e(fmt_int(len(analysis.territories.table)))}</td>'
         f'<td class="num">{_e(fmt_pct(france["taux_tous_stades"]))}</td>'
         f'<td class="num">{_e(fmt_pct(france["taux_jusqu_projet_valide"]))}</td>'
@@ -423,15 +437,18 @@ def _national_side(ctx: AtlasContext) -> str:
     n = len(analysis.territories.table)
     title = "France" if analysis.region is None else (
         f"{analysis.reference.region_name(analysis.region)}")
+    perimeter = ("" if analysis.perimeter is None else
+                 '<p class="atlas-sub" id="atlas-perimetre">Chiffres sur le périmètre du '
+                 f"registre : {_e(analysis.label)} ; les autres régions sont hors registre.</p>")
     return (
         '<aside class="atlas-side atlas-wide" id="atlas-side" data-page="national">'
         f"<h1>{_e(title)}</h1>"
         f'<p class="atlas-sub">Atlas des CPTS · {_e(fmt_int(n))} CPTS · métropole et '
         "départements d'outre-mer</p>"
-        "<h2>Couverture de la population</h2>"
+        f"{perimeter}<h2>Couverture de la population</h2>"
         f"{_rates(row)}{_keyfigs(analysis, row, 'totale')}"
         "<h2>Légende et couches</h2>"
-        f"{_legend(analysis, 'Limites des régions', communes=False)}"
+        f"{_legend(analysis, 'Limites des régions', communes=False, outside=True)}"
         "<h2>Régions</h2>"
         f"{_region_table(ctx)}"
         + _note(analysis, "<p>Cliquer sur une région du tableau pour ouvrir sa carte ; "
@@ -577,8 +594,8 @@ def national_page(ctx: AtlasContext) -> str:
     analysis = ctx.analysis
     ref = analysis.reference
     display = ctx.coarse
-    scope = analysis.scope
-    finest = ref.finest.loc[scope]
+    scope = ref.finest.index  # the page shows France; figures are over the analysis's scope
+    finest = ref.finest
     zones = [z for z in ref.zones if (finest["zone"] == z).any()]
     main = "metro" if "metro" in zones else (zones[0] if zones else "metro")
     # extents from the région pages' geometry (already at hand; the difference is invisible)
@@ -599,6 +616,10 @@ def national_page(ctx: AtlasContext) -> str:
         "conflits": _unit_layer(display, analysis.conflict_units, ref),
         "partages": _unit_layer(display, analysis.partages, ref),
         "contexte": _outline_layer(display, scope, finest["region"], ref.regions["nom"], ref),
+        "hors_registre": _outline_layer(
+            display, finest.index[~finest["region"].isin(analysis.perimeter or ())]
+            if analysis.perimeter is not None else finest.index[:0],
+            finest["region"], ref.regions["nom"], ref),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .fmt import fmt_int, fmt_pct
 from ..registry.stages import LABELS, STAGES, TIER_LABELS
+from .fmt import fmt_int, fmt_pct
 
 if TYPE_CHECKING:
     from ..analysis.check import ProjectCheck
@@ -47,13 +47,16 @@ def coverage_report(analysis: Any, *, max_rows: int = 15) -> str:
     Figures are written the French way, with narrow no-break spaces between thousands:
 
     >>> lines = coverage_report(analysis).splitlines()  # analyse(reg, ref, region="93")
-    >>> print(lines[0])
+    >>> for line in lines[:3]:
+    ...     print(line)
     Couverture CPTS — 93 Provence-Alpes-Côte d'Azur
-    >>> print(lines[3])
+    Registre : .../paca-2026-01.csv
+    Champ : région demandée (--region)
+    >>> print(lines[4])
     CPTS : 70  (en fonctionnement (aci signé) : 0, ..., non renseigné : 70)
-    >>> lines[8].split()
+    >>> lines[9].split()
     ['Couverte,', 'tous', 'stades', '5', '117', '871', '98,06', '%']
-    >>> for line in lines[20:25]:
+    >>> for line in lines[21:26]:
     ...     print(line)
     Conflits (communes revendiquées par deux CPTS sans partage déclaré) : 0
     <BLANKLINE>
@@ -61,21 +64,28 @@ def coverage_report(analysis: Any, *, max_rows: int = 15) -> str:
       Nice (06088) : CPTS Nice Centre - Nice Est, CPTS Nice Nord et ses Collines, ...
       Toulon (83137) : CPTS La Seyne Toulon ouest, CPTS Toulon Littoral
     """
-    ref = analysis.reference
     fr = analysis.couverture["france"].iloc[0]
-    where = "France" if analysis.region is None else (
-        f"{analysis.region} {ref.region_name(analysis.region)}")
+    where = analysis.label
     t = analysis.territories.table
-    out = [f"Couverture CPTS — {where}", f"Registre : {analysis.registry.source}", "",
+    if analysis.region is not None:
+        scope_note = "région demandée (--region)"
+    elif analysis.perimeter is None:
+        scope_note = "France entière (--france)"
+    else:
+        scope_note = ("périmètre du registre : les régions de ses CPTS (--france pour la France "
+                      "entière)")
+    out = [f"Couverture CPTS — {where}", f"Registre : {analysis.registry.source}",
+           f"Champ : {scope_note}", "",
            f"CPTS : {len(t)}  (" + ", ".join(
                f"{LABELS[s].lower()} : {int((t['stade'] == s).sum())}" for s in STAGES) + ")",
            f"Population : {fmt_int(fr['population_totale'])} habitants", ""]
     for key, label in _THRESHOLD_LABELS.items():
         out.append(f"  Couverte, {label:<32} {fmt_int(fr[f'population_couverte_{key}']):>12}"
                    f"  {fmt_pct(fr[f'taux_{key}']):>9}")
-    level = "departement" if analysis.region is not None else "region"
+    one_region = analysis.perimeter is not None and len(analysis.perimeter) == 1
+    level = "departement" if one_region else "region"
     table = analysis.couverture[level]
-    if analysis.region is None:
+    if not one_region:
         table = table[table["n_cpts"] > 0] if (table["n_cpts"] > 0).any() else table
     shown = pd.DataFrame({
         "code": table.index, "nom": table["nom"],

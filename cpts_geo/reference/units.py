@@ -113,9 +113,12 @@ class Reference:
     Build it with :func:`load_reference`. ``units`` is indexed by ``code`` (str) with columns
     ``nom``, ``type`` (``commune`` / ``arrondissement``), ``commune`` (parent commune code),
     ``departement``, ``region``, ``population`` (int), ``zone`` and ``finest`` (bool: the unit is
-    part of the partition of France used by the analysis). ``memo`` holds what is derived from
-    the reference once and reused (cleaned polygons, areas, spatial indexes, display layers),
-    keyed by what computed it.
+    part of the partition of France used by the analysis), and ``codes_postaux`` (``;``-separated,
+    ``""`` when the reference has none). ``former`` lists the former communes merged into a
+    current one (*communes déléguées* and *associées*: ``code``, ``nom``, ``departement``,
+    ``commune``, the current code), for registries that name them. ``memo`` holds what is derived
+    from the reference once and reused (cleaned polygons, areas, spatial indexes, display
+    layers), keyed by what computed it.
 
     Examples
     --------
@@ -133,6 +136,8 @@ class Reference:
     regions: pd.DataFrame
     departements: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    former: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["code", "nom", "departement", "commune"]), repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -334,10 +339,12 @@ def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:
             "region": units["region"].to_numpy(),
             "population": units["population"].astype("int64").to_numpy(),
             "zone": [zone_of(d) for d in units["departement"]],
+            "codes_postaux": (units["codes_postaux"].to_numpy() if "codes_postaux" in units
+                              else ""),
         },
         index=pd.Index(units["code"].to_numpy(), name="code", dtype=object),
     )
-    for col in ("nom", "type", "commune", "departement", "region", "zone"):
+    for col in ("nom", "type", "commune", "departement", "region", "zone", "codes_postaux"):
         out[col] = out[col].astype(object)
     split_cities = set(out.loc[out["type"] == "arrondissement", "commune"])
     out["finest"] = ~out.index.isin(list(split_cities))
@@ -373,7 +380,15 @@ def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:
     regions = _names(_latest(pop_dir, "regions-*.csv"), ["code", "nom"], out, "region")
     departements = _names(_latest(pop_dir, "departements-*.csv"), ["code", "nom", "region"],
                           out, "departement")
-    return Reference(root, out, crosswalk, regions, departements, tuple(warnings))
+    # communes déléguées and associées: former communes, by name, for registries that name them
+    merged = raw[raw["type"].isin(["commune-deleguee", "commune-associee"])]
+    parents = merged["commune_parente"].map(lambda c: crosswalk.get(c, c))
+    former = pd.DataFrame({"code": merged["code"].to_numpy(dtype=object),
+                           "nom": merged["nom"].to_numpy(dtype=object),
+                           "departement": merged["departement"].to_numpy(dtype=object),
+                           "commune": parents.to_numpy(dtype=object)})
+    former = former[former["commune"].isin(out.index)].reset_index(drop=True)
+    return Reference(root, out, crosswalk, regions, departements, tuple(warnings), former)
 
 
 def _names(path: Path | None, cols: list[str], units: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -9,18 +9,20 @@ records), :mod:`~.resolve` (commune resolution), :mod:`~.validate` (every proble
 cached by checksum) and :mod:`~.stages` (stages and ACI tiers).
 """
 
-from .membership import membership
+from .membership import membership, perimeter
 from .model import CLAIM_COLUMNS, Registry
 from .read import default_registry_path, read_any, read_registry, registry_from_frame
-from .validate import registry_from_records
+from .validate import registry_from_raw, registry_from_records
 
 __all__ = [
     "CLAIM_COLUMNS",
     "Registry",
     "default_registry_path",
     "membership",
+    "perimeter",
     "read_any",
     "read_registry",
     "registry_from_frame",
+    "registry_from_raw",
     "registry_from_records",
 ]

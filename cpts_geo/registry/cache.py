@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
+from ..errors import Notice
 from ..reference.geometry import cache_directory
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["cache_key", "load", "store"]
 
-_FORMAT = "r1"
+_FORMAT = "r2"  # r2: notices, names resolved, unclaimed units, dates
 
 
 def cache_key(raw: bytes, label: str, sheet: object, reference: Reference) -> str:
@@ -78,12 +79,18 @@ def load(key: str) -> Registry | None:
                     data[col] = values.astype(bool)
                 elif col == "ligne":
                     data[col] = pd.array(np.where(values < 0, None, values), dtype="Int64")
+                elif col in meta.get("dates", ()):
+                    data[col] = pd.to_datetime(pd.Series(values).replace("", None)).astype(
+                        "datetime64[ns]")
                 else:
                     data[col] = pd.Series(values.astype(object), dtype=object)
-    except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            names = pd.DataFrame(meta["names"], columns=["ligne", "valeur", "code", "nom", "par"])
+            notices = tuple(Notice(k, m, r) for k, m, r in meta["notices"])
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None
     claims = pd.DataFrame(data)
-    return Registry(claims, meta["source"], tuple(meta["warnings"]), dict(meta["remapped"]))
+    return Registry(claims, meta["source"], tuple(meta["warnings"]), dict(meta["remapped"]),
+                    notices, names, tuple(meta["unclaimed"]))
 
 
 def store(key: str, registry: Registry) -> None:
@@ -111,11 +118,18 @@ def store(key: str, registry: Registry) -> None:
             arrays[f"c{i}"] = values.to_numpy(dtype=bool)
         elif col == "ligne":
             arrays[f"c{i}"] = values.fillna(-1).to_numpy(dtype=np.int64)
+        elif col in registry.dated:
+            arrays[f"c{i}"] = values.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=str)
         else:
             arrays[f"c{i}"] = np.asarray(["" if v is None else str(v) for v in values],
                                          dtype=str)
+    names = registry.names.astype(object).where(registry.names.notna(), None)
     meta = {"columns": [str(c) for c in claims.columns], "source": registry.source,
-            "warnings": list(registry.warnings), "remapped": registry.remapped}
+            "warnings": list(registry.warnings), "remapped": registry.remapped,
+            "dates": list(registry.dated), "unclaimed": list(registry.unclaimed),
+            "notices": [[n.kind, n.message, n.row] for n in registry.notices],
+            "names": [[None if v is None else (int(v) if j == 0 else str(v)) for j, v in
+                       enumerate(r)] for r in names.itertuples(index=False)]}
     path = _path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

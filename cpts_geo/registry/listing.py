@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..reference.codes import ARRONDISSEMENTS, format_code
-from .columns import ID_NAMES, NAME_NAMES, STAGE_NAMES, fold_column
+from .columns import ID_NAMES, NAME_NAMES, STAGE_NAMES, date_columns, fold_column
 from .records import SHARE_FALSE, SHARE_TRUE, Record, cell, split_codes
 
 __all__ = ["JSON_SHAPE", "json_records"]
@@ -125,7 +125,9 @@ def json_records(data: Any, path: str, problems: list[Problem]) -> list[Record]:
             infra=tuple(cell(x) for x in infra or ()) if isinstance(infra, list) else (),
             partage=infra if isinstance(infra, bool) else "",
             stage_column=next((keys[k] for k in STAGE_NAMES if k in keys), "statut"),
-            share_column=next((keys[k] for k in ("infra", "partage") if k in keys), "infra")))
+            share_column=next((keys[k] for k in ("infra", "partage") if k in keys), "infra"),
+            dates={role: obj[list(obj)[i]] for role, i in date_columns(
+                [str(k) for k in obj]).items()}))
     return records
 
 

@@ -17,7 +17,7 @@ from .model import Registry
 if TYPE_CHECKING:
     from ..reference import Reference
 
-__all__ = ["membership"]
+__all__ = ["membership", "perimeter"]
 
 def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
     """Expand claims to the finest units: one row per (CPTS, finest unit).
@@ -73,3 +73,45 @@ def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
     for col in attrs.columns:
         out[col] = attrs[col].to_numpy()
     return out.reset_index(drop=True)
+
+
+def perimeter(registry: Registry, reference: Reference,
+              members: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """The régions a registry speaks of: those where at least one of its CPTS has its main région.
+
+    A CPTS's main région is the one holding most of its population. A CPTS that crosses a
+    border brings the units it claims beyond it, not the neighbouring région: a registry of PACA
+    with a CPTS spilling into the Drôme is a statement about PACA. Régions where the registry
+    lists units as covered by no CPTS (``HORS CPTS`` rows or features) are in the perimeter too.
+
+    Parameters
+    ----------
+    registry
+        The registry.
+    reference
+        The reference data.
+    members
+        ``membership(registry, reference)`` when already computed.
+
+    Returns
+    -------
+    tuple of str
+        Région codes, sorted.
+
+    Examples
+    --------
+    >>> perimeter(reg, ref)  # the PACA listing
+    ('93',)
+    """
+    m = membership(registry, reference) if members is None else members
+    regions: set[str] = set()
+    if len(m):
+        by_region = (m.groupby(["cpts_id", "region"], sort=False)["population"].sum()
+                     .reset_index()
+                     .sort_values(["cpts_id", "population", "region"],
+                                  ascending=[True, False, True]))
+        regions |= set(by_region.drop_duplicates("cpts_id")["region"].astype(str))
+    if registry.unclaimed:
+        regions |= set(reference.units["region"].reindex(list(registry.unclaimed)).dropna()
+                       .astype(str))
+    return tuple(sorted(regions))

@@ -17,8 +17,8 @@ import shapely
 
 from ..errors import Problem, ValidationError
 from ..reference.zones import ZONE_CRS
-from .columns import ID_NAMES, NAME_NAMES, STAGE_NAMES, fold_column
-from .records import Record, cell
+from .columns import ID_NAMES, NAME_NAMES, STAGE_NAMES, date_columns, fold_column
+from .records import Record, cell, is_no_cpts
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -224,7 +224,10 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
         problems.append(Problem(label, "missing required property: no CPTS name (nom, cpts_nom) "
                                 f"nor identifier; found {sorted(props)}"))
         return []
-    used = {name_col, id_col, stage_col}
+    prop_names = list(props.values())
+    taken = {prop_names.index(c) for c in (name_col, id_col, stage_col) if c is not None}
+    date_cols = {role: prop_names[i] for role, i in date_columns(prop_names, taken).items()}
+    used = {name_col, id_col, stage_col, *date_cols.values()}
     extras = [c for c in props.values() if c not in used]
     geoms = np.asarray(frame.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -289,6 +292,10 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
                                     "(multi)polygon", row=i + 1,
                                     value=geoms[i].geom_type))
             continue
+        if not claims[i] and is_no_cpts(name or cid):
+            warnings.append(f"{label}, feature {i + 1}: {name or cid!r} is read as no CPTS "
+                            "and holds most of no commune")
+            continue
         if not claims[i]:
             swapped = _looks_swapped(np.asarray(shapely.bounds(geoms[i])))
             hint = (" Its coordinates look like latitude, longitude in the wrong order: write "
@@ -305,7 +312,17 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
             row=i + 1, cpts_id=cid or name, cpts_nom=name or cid,
             stage=row[stage_col] if stage_col else "",
             codes=[("geometry", c) for c, _ in claims[i]], infra=tuple(sorted(shared)),
-            extra={c: cell(row[c]) for c in extras}, stage_column=stage_col or "statut"))
+            extra={c: cell(row[c]) for c in extras}, stage_column=stage_col or "statut",
+            dates={role: _date_cell(row[c]) for role, c in date_cols.items()}))
     return records
+
+
+def _date_cell(value: object) -> object:
+    """A date property as read (a date, text, or ``""`` when missing)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp
+        return value.to_pydatetime()  # type: ignore[union-attr]
+    return value
 
 

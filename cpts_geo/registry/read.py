@@ -24,9 +24,10 @@ import pandas as pd
 from ..errors import Problem, ValidationError
 from .listing import JSON_SHAPE, json_records
 from .model import Registry
-from .table import rows_to_records
+from .records import records_to_raw
+from .table import rows_to_raw
 from .text import decode, read_csv_rows
-from .validate import registry_from_records
+from .validate import registry_from_raw
 from .xlsx import read_xlsx_rows
 
 if TYPE_CHECKING:
@@ -158,13 +159,14 @@ def _read(path: Path, reference: Reference, sheet: str | int | None, label: str,
     if fmt in {"geo", "gpkg"}:
         from .perimeters import read_perimeters
 
-        records = read_perimeters(path, reference, problems, warnings)
+        raw_claims = records_to_raw(read_perimeters(path, reference, problems, warnings),
+                                    features=True)
     elif fmt in {"xls", "ods"}:
         kind = "old Excel format (.xls)" if fmt == "xls" else "OpenDocument spreadsheet (.ods)"
         raise ValidationError([Problem(label, f"{kind} is not read: open it in Excel or "
                                        "LibreOffice and save it as .xlsx or CSV UTF-8")])
     elif fmt == "xlsx":
-        records = rows_to_records(read_xlsx_rows(path, sheet, warnings), label, problems)
+        raw_claims = rows_to_raw(read_xlsx_rows(path, sheet, warnings), label, problems)
     else:
         raw = path.read_bytes()
         if fmt == "json":
@@ -182,16 +184,18 @@ def _read(path: Path, reference: Reference, sheet: str | int | None, label: str,
             if isinstance(data, dict) and data.get("type") in {"FeatureCollection", "Feature"}:
                 from .perimeters import read_perimeters
 
-                records = read_perimeters(path, reference, problems, warnings)
+                raw_claims = records_to_raw(read_perimeters(path, reference, problems,
+                                                            warnings), features=True)
             else:
-                records = json_records(data, label, problems)
+                raw_claims = records_to_raw(json_records(data, label, problems))
         else:
             if b"\x00" in raw[:4096] and not raw.startswith((codecs.BOM_UTF16_LE,
                                                              codecs.BOM_UTF16_BE)):
                 raise ValidationError([Problem(label, "binary content, not a CSV text file: "
                                                "give a CSV, XLSX, JSON or GeoJSON registry")])
-            records = rows_to_records(read_csv_rows(raw, label, warnings), label, problems)
-    return registry_from_records(records, label, reference, problems, warnings)
+            raw_claims = rows_to_raw(read_csv_rows(raw, label, warnings), label, problems,
+                                     text=True)
+    return registry_from_raw(raw_claims, label, reference, problems, warnings)
 
 
 def registry_from_frame(frame: pd.DataFrame, reference: Reference, *,
@@ -209,8 +213,7 @@ def registry_from_frame(frame: pd.DataFrame, reference: Reference, *,
     """
     rows = [list(frame.columns), *frame.astype(object).where(frame.notna(), "").values.tolist()]
     problems: list[Problem] = []
-    records = rows_to_records(rows, source, problems)
-    return registry_from_records(records, source, reference, problems)
+    return registry_from_raw(rows_to_raw(rows, source, problems), source, reference, problems)
 
 
 def read_any(path: str | os.PathLike[str] | None, reference: Reference, *,

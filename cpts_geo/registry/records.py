@@ -1,9 +1,12 @@
-"""Registry records: what one row (or one JSON object, or one perimeter) says about a CPTS.
+"""Registry records: what the rows (or JSON objects, or perimeters) say, before validation.
 
-Every input format is read into :class:`Record` objects, validated together by
-:func:`cpts_geo.registry.validate.validate`. Helpers shared by the formats: :func:`cell` (a cell as
-text), :func:`split_codes` (the codes listed in one cell), :func:`rows_text` (row numbers in
-messages) and the accepted values of a shared-commune column.
+Tables are read column by column into :class:`RawClaims` (one row per unit value given); the
+JSON listing and perimeter files, a few hundred CPTS at most, are read into :class:`Record`
+objects, one per CPTS, turned into :class:`RawClaims` by :func:`records_to_raw`. Both are
+validated together by :func:`cpts_geo.registry.validate.validate`. Helpers shared by the formats:
+:func:`cell` (a cell as text), :func:`split_codes` (the codes listed in one cell),
+:func:`rows_text` (row numbers in messages), the accepted values of a shared-commune column, and
+:func:`is_no_cpts` (a row or feature that names the uncovered area, not a CPTS).
 """
 
 from __future__ import annotations
@@ -12,27 +15,58 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..reference.codes import format_code
+import pandas as pd
 
-__all__ = ["SHARE_FALSE", "SHARE_TRUE", "SHOWN", "Record", "cell", "rows_text", "split_codes"]
+from ..reference.codes import format_code
+from ..reference.names import fold_words
+
+__all__ = [
+    "RAW_COLUMNS",
+    "SHARE_FALSE",
+    "SHARE_TRUE",
+    "SHOWN",
+    "RawClaims",
+    "Record",
+    "cell",
+    "empty_raw",
+    "is_no_cpts",
+    "records_to_raw",
+    "rows_text",
+    "split_codes",
+]
 
 SHARE_TRUE = {"infra", "oui", "o", "yes", "y", "true", "vrai", "1", "x", "partage", "partagee",
-         "infracommunal", "infra_communal", "infra_communale"}
-
-
+              "infracommunal", "infra_communal", "infra_communale"}
 SHARE_FALSE = {"", "non", "n", "no", "false", "faux", "0", "nan", "none", "-"}
-
 
 # separators between codes listed in one cell; spaces are tried only when they do not sit
 # inside one code ("13 001")
 _LIST_SPLIT = re.compile(r"[;,|/\n\r\t]+")
-
-
 _SPACES = re.compile(r"\s+")
-
 
 #: Rows shown in one message before "...".
 SHOWN = 10
+
+#: Folded phrases that mark a row or feature as the area no CPTS covers (not a CPTS).
+NO_CPTS_PHRASES = ("hors cpts", "sans cpts", "aucune cpts", "pas de cpts", "absence de cpts",
+                   "zone blanche", "zones blanches", "non couvert", "non couverte",
+                   "non couverts", "non couvertes", "hors territoire", "non rattache",
+                   "non rattachee", "non rattaches", "hors perimetre", "territoire orphelin",
+                   "no cpts", "not covered", "uncovered")
+_NO_CPTS = re.compile(r"(?:^| )(?:" + "|".join(re.escape(p) for p in NO_CPTS_PHRASES)
+                      + r")(?: |$)")
+
+
+def is_no_cpts(name: object) -> bool:
+    """Whether a CPTS name (or stage) says the row is the uncovered area, not a CPTS.
+
+    Examples
+    --------
+    >>> [is_no_cpts(n) for n in ("HORS CPTS", "Zone blanche 04", "Territoire non couvert",
+    ...                          "Aucune CPTS", "CPTS du Haut-Var", "CPTS Pays de Vence")]
+    [True, True, True, True, False, False]
+    """
+    return bool(_NO_CPTS.search(fold_words(str(name))))
 
 
 @dataclass
@@ -57,6 +91,8 @@ class Record:
         The source's other columns, kept in the claims.
     stage_column, share_column
         The source's names of the stage and shared columns, for messages.
+    dates
+        The date cells given: ``date_li``, ``date_ps``, ``date_aci`` → the value as written.
 
     Examples
     --------
@@ -75,6 +111,7 @@ class Record:
     extra: dict[str, Any] = field(default_factory=dict)
     stage_column: str = "stade"  # the source's names of the stage and shared columns
     share_column: str = "partage"
+    dates: dict[str, Any] = field(default_factory=dict)  # date_li / date_ps / date_aci → cell
 
 
 def cell(value: Any) -> str:
@@ -134,3 +171,106 @@ def split_codes(value: str) -> list[str]:
         else:
             out.append(part)
     return out or [value]
+
+
+#: The columns of :attr:`RawClaims.claims`, one row per unit value given.
+RAW_COLUMNS = ("ligne", "src", "cpts_id", "cpts_nom", "stage", "partage", "value", "column",
+               "kind", "dep", "region", "postal", "date_li", "date_ps", "date_aci")
+
+
+@dataclass(frozen=True)
+class RawClaims:
+    """What a registry file says, read but not yet validated: one row per unit value given.
+
+    Attributes
+    ----------
+    claims
+        :data:`RAW_COLUMNS`: the source row (``ligne``, as the user numbers it) and its
+        position ``src`` in ``extras``, the CPTS (``cpts_id`` falls back on the name and the name
+        on the identifier), the stage and shared-commune cells, the unit ``value`` as written
+        with its ``column`` and ``kind`` (``code``: a code column, which may hold names too;
+        ``name``: a commune-name column; ``geometry``: a perimeter), the département, région and
+        postal code cells, and the three date cells (text, or the cell's own value from a
+        workbook).
+    extras
+        The source's other columns, one row per source row.
+    columns
+        Role → the source's name of that column (``stage``, ``share``, ``dep``...), for messages.
+    infra
+        ``cpts_id`` → (folded names or codes of the communes it shares below commune level, row
+        where they were given), from the JSON listing and perimeters.
+    dated
+        The date columns the source has (``date_lettre_intention``...).
+    features
+        Rows are features of a perimeter file (messages say "feature").
+
+    Examples
+    --------
+    >>> raw = records_to_raw([Record(row=1, cpts_id="A", cpts_nom="A", stage="",
+    ...                              codes=[("communes", "13001"), ("communes", "13002")])])
+    >>> raw.claims[["ligne", "cpts_id", "value"]].to_numpy().tolist()
+    [[1, 'A', '13001'], [1, 'A', '13002']]
+    """
+
+    claims: pd.DataFrame
+    extras: pd.DataFrame = field(default_factory=pd.DataFrame)
+    columns: dict[str, str] = field(default_factory=dict)
+    infra: dict[str, tuple[frozenset[str], int | None]] = field(default_factory=dict)
+    dated: tuple[str, ...] = ()
+    features: bool = False
+
+
+def empty_raw() -> pd.DataFrame:
+    """An empty :attr:`RawClaims.claims` frame.
+
+    Examples
+    --------
+    >>> list(empty_raw().columns) == list(RAW_COLUMNS)
+    True
+    """
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_COLUMNS})
+
+
+def records_to_raw(records: list[Record], *, features: bool = False) -> RawClaims:
+    """:class:`RawClaims` of a list of :class:`Record` (the JSON listing, perimeters).
+
+    Examples
+    --------
+    >>> rec = Record(row=3, cpts_id="B", cpts_nom="CPTS B", stage="ACI signé",
+    ...              codes=[("communes", 6088)], infra=("Nice",))
+    >>> raw = records_to_raw([rec])
+    >>> raw.claims.loc[0, ["cpts_nom", "stage", "value"]].tolist(), raw.infra
+    (['CPTS B', 'ACI signé', '6088'], {'B': (frozenset({'nice'}), 3)})
+    """
+    rows: dict[str, list[Any]] = {c: [] for c in RAW_COLUMNS}
+    extra_rows: list[dict[str, Any]] = []
+    infra: dict[str, tuple[frozenset[str], int | None]] = {}
+    columns: dict[str, str] = {}
+    dated: set[str] = set()
+    for src, rec in enumerate(records):
+        dated |= {k for k, v in rec.dates.items() if v not in (None, "")}
+        extra_rows.append(dict(rec.extra))
+        columns.setdefault("stage", rec.stage_column)
+        columns.setdefault("share", rec.share_column)
+        folded = frozenset(fold_words(str(x)) for x in rec.infra if fold_words(str(x)))
+        if folded:
+            before = infra.get(rec.cpts_id, (frozenset(), rec.row))[0]
+            infra[rec.cpts_id] = (before | folded, rec.row)
+        for column, value in rec.codes:
+            for key, v in (("ligne", rec.row), ("src", src), ("cpts_id", rec.cpts_id),
+                           ("cpts_nom", rec.cpts_nom), ("stage", rec.stage),
+                           ("partage", rec.partage),
+                           ("value", "" if value is None else str(value).strip()),
+                           ("column", column),
+                           ("kind", "geometry" if column == "geometry" else "code"),
+                           ("dep", ""), ("region", ""), ("postal", ""),
+                           ("date_li", rec.dates.get("date_li", "")),
+                           ("date_ps", rec.dates.get("date_ps", "")),
+                           ("date_aci", rec.dates.get("date_aci", ""))):
+                rows[key].append(v)
+    claims = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in rows.items()})
+    extras = pd.DataFrame(extra_rows) if extra_rows else pd.DataFrame()
+    order = (("date_li", "date_lettre_intention"), ("date_ps", "date_projet_sante"),
+             ("date_aci", "date_aci"))
+    return RawClaims(claims, extras, columns, infra,
+                     tuple(name for role, name in order if role in dated), features)

@@ -7,10 +7,9 @@ validée), ``emergence`` (initiative connue), ``non_renseigne`` (the registry do
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
 from typing import Literal
+
+from ..reference.names import fold_words
 
 __all__ = [
     "COLOURS",
@@ -98,21 +97,6 @@ def ceiling(population: int) -> int:
     242000
     """
     return TIER_CEILINGS[tier(population)]
-
-
-@lru_cache(maxsize=4_096)
-def fold_words(label: str) -> str:
-    """Lower-case words without accents or punctuation, one space apart.
-
-    Examples
-    --------
-    >>> fold_words("  Lettre d'Intention  VALIDÉE ")
-    'lettre d intention validee'
-    """
-    text = unicodedata.normalize("NFKD", label)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return " ".join(text.split())
 
 
 # Keywords found in real listings (ARS tables, the ministry's panorama, CNAM exports), folded.

@@ -165,6 +165,17 @@
     });
     add("partages", shares, true);
 
+    if (data.hors_registre) {
+      /* régions outside the registry's perimeter: grey, not hatched, not counted */
+      add("hors_registre", L.geoJSON(data.hors_registre, {
+        pane: "atlas-zb",
+        filter: filter,
+        interactive: false,
+        style: { color: "#9a9a9a", weight: 0.8, opacity: 1, fillColor: "#d9d9d9",
+          fillOpacity: 0.85, className: "atlas-hors" }
+      }), true);
+    }
+
     var context = L.geoJSON(data.contexte, {
       pane: "atlas-contexte",
       filter: filter,

@@ -91,11 +91,12 @@ def main() -> None:
     # usable: Corsican codes in lower case
     _csv("lowercase-corsica.csv", [["cpts_nom", "code_insee"], ["CPTS Ajaccio", "2a004"],
                                    ["CPTS Bastia", "2b033"]])
-    # error: codes that never existed, a commune name, a postal code, a département number
+    # error: codes that never existed, a misspelt commune name, a postal code, a département
+    # number
     _csv("unknown-codes.csv", [["cpts_nom", "code_insee"],
                                ["CPTS du Canton Vert", "13002"],
                                ["CPTS du Canton Vert", "13999"],
-                               ["CPTS du Canton Vert", "Plan-de-Cuques"],
+                               ["CPTS du Canton Vert", "Plan-de-Cuque"],
                                ["CPTS La Caravelle", "13170"],
                                ["CPTS La Caravelle", "13"],
                                ["CPTS La Caravelle", "2A999"]])
@@ -119,9 +120,13 @@ def main() -> None:
                                        ["CPTS Nice ouest Vallée", "06088", ""]])
     (HERE / "empty.csv").write_bytes(b"")
     _csv("header-only.csv", [header])
-    # error: no code column (the commune is given by name only)
-    _csv("missing-code-column.csv", [["cpts_nom", "nom_commune"],
-                                     *[[n, commune] for _, n, _, commune in CANTON_VERT]])
+    # error: no column of communes (neither codes nor names)
+    _csv("missing-code-column.csv", [["cpts_nom", "territoire"],
+                                     *[[n, "Canton Vert"] for _, n, _, _ in CANTON_VERT]])
+    # usable: communes given by name (upper case, spelt without hyphens), with the département
+    _csv("commune-names.csv", [["cpts_nom", "nom_commune", "departement"],
+                               *[[n, commune.upper().replace("-", " "), c[:2]]
+                                 for _, n, c, commune in CANTON_VERT]])
     # error: no CPTS column
     _csv("missing-name-column.csv", [["code_insee", "nom_commune"],
                                      *[[c, commune] for _, _, c, commune in CANTON_VERT]])
