@@ -177,6 +177,15 @@ def _names_list(codes: list[str], names: pd.Series, limit: int = 6) -> str:
     return shown + (f" … (+{len(codes) - limit})" if len(codes) > limit else "")
 
 
+def _who(name: object, cpts_id: object) -> str:
+    """A CPTS for a report line: its name, and its identifier when it is not the name."""
+    return f"{name}" if str(name) == str(cpts_id) else f"{name} ({cpts_id})"
+
+
+def _communes(n: int) -> str:
+    return f"{n} commune{'s' if n > 1 else ''}"
+
+
 def _points(value: float) -> str:
     return f"{float(value):+.2f}".replace(".", ",").replace("-", "−") + "\u00a0pt"
 
@@ -202,7 +211,7 @@ def diff_report(diff: Diff, reference: Reference, *, max_rows: int = 15) -> str:
     Nouveau registre : registre-2026-06.csv (70 CPTS)
     CPTS appariées par identifiant : 70 paires
     <BLANKLINE>
-    Changements : 2 communes ou arrondissements ont changé de CPTS
+    Changements — communes ou arrondissements changés : 2
     <BLANKLINE>
     Communes ajoutées à une CPTS : 1 CPTS
       CPTS des Collines de Valbonne (PACA-056) : +2 — 4 274 hab. : Courmes (06049), ...
@@ -247,7 +256,15 @@ def diff_report(diff: Diff, reference: Reference, *, max_rows: int = 15) -> str:
     if not diff.has_changes:
         out.append("Aucun changement entre les deux registres.")
     else:
-        out.append(f"Changements : {len(u)} communes ou arrondissements ont changé de CPTS")
+        counts = [("CPTS nouvelles", len(diff.nouvelles)), ("disparues", len(diff.disparues)),
+                  ("renommées", len(diff.renommees)),
+                  ("changements de stade", len(diff.changements_stade)),
+                  ("communes ou arrondissements changés", len(u)),
+                  ("conflits apparus", len(diff.conflits_apparus)),
+                  ("conflits résolus", len(diff.conflits_resolus)),
+                  ("zones blanches changées", len(diff.zones_blanches))]
+        out.append("Changements — " + " ; ".join(f"{label} : {n}" for label, n in counts
+                                                 if n))
 
     def section(title: str, frame: pd.DataFrame, line: Callable[[Any], str],
                 counted: str = "") -> None:
@@ -259,29 +276,33 @@ def diff_report(diff: Diff, reference: Reference, *, max_rows: int = 15) -> str:
             out.append(f"  … et {len(frame) - max_rows} autres (voir --json ou --out)")
 
     def cpts_line(r: Any) -> str:
-        return (f"{r.cpts_nom} ({r.cpts_id}) — {LABELS.get(r.stade, r.stade)} — "
-                f"{fmt_int(r.population)} hab., {r.n_unites} communes")
+        return (f"{_who(r.cpts_nom, r.cpts_id)} — {LABELS.get(r.stade, r.stade)} — "
+                f"{fmt_int(r.population)} hab., {_communes(r.n_unites)}")
 
+    by_name = pairs[pairs["par"] == "nom"]
+    section("CPTS appariées par le nom seul (aucun territoire commun)", by_name, lambda r: (
+        f"{_who(r.nom_ancienne, r.ancienne)} → {_who(r.nom_nouvelle, r.nouvelle)}"))
     section("CPTS nouvelles", diff.nouvelles, cpts_line)
     section("CPTS disparues", diff.disparues, cpts_line)
     section("Scissions (une CPTS partagée entre plusieurs)", diff.scissions, lambda r: (
-        f"{r.cpts_nom} ({r.ancienne}) → " + ", ".join(
+        f"{_who(r.cpts_nom, r.ancienne)} → " + ", ".join(
             f"{n} ({fmt_int(p)} hab.)" for n, p in zip(r.noms, r.populations, strict=True))))
     section("Fusions (plusieurs CPTS réunies)", diff.fusions, lambda r: (
         ", ".join(f"{n} ({fmt_int(p)} hab.)" for n, p in zip(r.noms, r.populations,
                                                              strict=True))
-        + f" → {r.cpts_nom} ({r.nouvelle})"))
+        + f" → {_who(r.cpts_nom, r.nouvelle)}"))
     section("CPTS renommées", diff.renommees,
-            lambda r: f"« {r.nom_avant} » → « {r.nom_apres} » ({r.nouvelle})")
+            lambda r: f"« {r.nom_avant} » → « {r.nom_apres} »"
+            + ("" if r.nouvelle == r.nom_apres else f" ({r.nouvelle})"))
     sens = {"hausse": "avancée", "baisse": "recul", "inconnu": "non comparable"}
     section("Changements de stade", diff.changements_stade, lambda r: (
         f"{r.cpts_nom} : {LABELS.get(r.stade_avant, r.stade_avant)} → "
         f"{LABELS.get(r.stade_apres, r.stade_apres)} ({sens.get(r.sens, r.sens)})"))
     section("Communes ajoutées à une CPTS", diff.unites_ajoutees, lambda r: (
-        f"{r.cpts_nom} ({r.cpts}) : +{r.n_unites} — {fmt_int(r.population)} hab. : "
+        f"{_who(r.cpts_nom, r.cpts)} : +{r.n_unites} — {fmt_int(r.population)} hab. : "
         f"{_names_list(list(r.codes), names)}"), " CPTS")
     section("Communes retirées d'une CPTS", diff.unites_retirees, lambda r: (
-        f"{olds.get(r.ancienne, r.cpts_nom)} ({r.ancienne}) : −{r.n_unites} — "
+        f"{_who(olds.get(r.ancienne, r.cpts_nom), r.ancienne)} : −{r.n_unites} — "
         f"{fmt_int(r.population)} hab. : {_names_list(list(r.codes), names)}"), " CPTS")
     for label, kind, pop in (("Population nouvellement couverte", "gagnee",
                               diff.population_nouvellement_couverte),
@@ -289,9 +310,9 @@ def diff_report(diff: Diff, reference: Reference, *, max_rows: int = 15) -> str:
                               diff.population_plus_couverte)):
         codes = u.loc[u["changement"] == kind, "code"].tolist()
         if codes:
-            out += ["", f"{label} : {fmt_int(pop)} hab. ({len(codes)} communes) : "
+            out += ["", f"{label} : {fmt_int(pop)} hab. ({_communes(len(codes))}) : "
                     f"{_names_list(codes, names)}"]
-    conflict = (lambda r: f"{r.nom_a} ({r.cpts_a}) ↔ {r.nom_b} ({r.cpts_b}) : "
+    conflict = (lambda r: f"{_who(r.nom_a, r.cpts_a)} ↔ {_who(r.nom_b, r.cpts_b)} : "
                 f"{_names_list(list(r.codes), names)} — {fmt_int(r.population)} hab.")
     section("Conflits apparus", diff.conflits_apparus, conflict)
     section("Conflits résolus", diff.conflits_resolus, conflict)
