@@ -1,4 +1,4 @@
-"""Command line: ``cpts-geo atlas | coverage | check | fetch``.
+"""Command line: ``cpts-geo atlas | coverage | check | diff | fetch``.
 
 A thin layer: each command wires options to library calls and turns the project's errors into
 one clean message and exit code 2 (bad input). No logic of its own.
@@ -230,6 +230,63 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     else:
         click.echo(check_report(result, ref))
     sys.exit(1 if result.has_conflict else 0)
+
+
+@main.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--region", default=None, help="Only this région (INSEE code, e.g. 93). Default: "
+              "the régions where either registry claims a commune.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Also write the tables into this directory: diff_*.csv, diff.xlsx (one "
+              "sheet per table) and diff.gpkg (the units whose CPTS changed, as polygons).")
+@click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@click.option("--sheet", default=None,
+              help="XLSX registries: sheet name or number, for both files (default: the first).")
+@click.option("--old-sheet", default=None, help="XLSX: sheet of OLD (overrides --sheet).")
+@click.option("--new-sheet", default=None, help="XLSX: sheet of NEW (overrides --sheet).")
+@_common
+@_guard
+def diff(old: Path, new: Path, region: str | None, out: Path | None, overwrite: bool,
+         as_json: bool, sheet: str | None, old_sheet: str | None, new_sheet: str | None,
+         data: Path | None, verbose: bool) -> None:
+    """Compare two vintages of a registry: what changed from OLD to NEW.
+
+    OLD and NEW are registry files in any format (CSV, XLSX, JSON, GeoJSON, GPKG; a perimeter
+    file against a table is fine). CPTS are paired by identifier when both files have the same
+    identifiers, else by the territory they share. Reported: new, gone, renamed, split and
+    merged CPTS, stage changes, communes added to and removed from each CPTS, population newly
+    covered and no longer covered, conflicts that appeared and were resolved, zones blanches
+    closed, opened or changed, coverage before/after by région and département.
+
+    Exit code: 0 no change, 1 changes found, 2 bad input.
+    """
+    from .analysis.diff import diff_registries
+    from .outputs import prepare_out_dir, staging
+    from .outputs.diff import write_diff
+    from .outputs.report import diff_report
+    from .reference import load_reference
+    from .registry import read_registry
+
+    target = prepare_out_dir(out, overwrite=overwrite, default=False) if out else None
+    ref = load_reference(data)
+    before = read_registry(old, ref, sheet=old_sheet or sheet)
+    after = read_registry(new, ref, sheet=new_sheet or sheet)
+    result = diff_registries(before, after, ref, region=region)
+    if not as_json:
+        _warn([*ref.warnings, *(before.notices or before.warnings),
+               *(after.notices or after.warnings), *result.avertissements], verbose)
+    if target is not None:
+        with staging(target) as tmp:
+            write_diff(result, ref, tmp)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(diff_report(result, ref))
+        if target is not None:
+            click.echo(f"\nTables written to {target}/")
+    sys.exit(1 if result.has_changes else 0)
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Plain-text reports for the terminal: the coverage of a registry and the check of a project.
+"""Plain-text reports for the terminal: coverage of a registry, check of a project, diff of two.
 
 Labels are in French, for the people who read them; figures use French number formatting
 (``5 218 960``, ``98,06 %``).
@@ -6,6 +6,7 @@ Labels are in French, for the people who read them; figures use French number fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,9 +16,10 @@ from .fmt import fmt_int, fmt_pct
 
 if TYPE_CHECKING:
     from ..analysis.check import ProjectCheck
+    from ..analysis.diff import Diff
     from ..reference import Reference
 
-__all__ = ["check_report", "coverage_report", "fmt_int", "fmt_pct"]
+__all__ = ["check_report", "coverage_report", "diff_report", "fmt_int", "fmt_pct"]
 
 _THRESHOLD_LABELS = {
     "fonctionnement": "CPTS en fonctionnement",
@@ -177,4 +179,195 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
             units = ", ".join(f"{n} ({c})" for n, c in zip(r.communes, r.codes, strict=True))
             out.append(f"  {r.cpts_nom} ({r.cpts_id}, {LABELS.get(r.stade, r.stade)}) : "
                        f"{units} — {fmt_int(r.population)} hab.")
+    return "\n".join(out)
+
+
+def _names_list(codes: list[str], names: pd.Series, limit: int = 6) -> str:
+    shown = ", ".join(f"{names.get(c, c)} ({c})" for c in codes[:limit])
+    return shown + (f" … (+{len(codes) - limit})" if len(codes) > limit else "")
+
+
+def _who(name: object, cpts_id: object) -> str:
+    """A CPTS for a report line: its name, and its identifier when it is not the name."""
+    return f"{name}" if str(name) == str(cpts_id) else f"{name} ({cpts_id})"
+
+
+def _communes(n: int) -> str:
+    return f"{n} commune{'s' if n > 1 else ''}"
+
+
+def _points(value: float) -> str:
+    return f"{float(value):+.2f}".replace(".", ",").replace("-", "−") + "\u00a0pt"
+
+
+def diff_report(diff: Diff, reference: Reference, *, max_rows: int = 15) -> str:
+    """The readable report printed by ``cpts-geo diff``: what changed between two registries.
+
+    Examples
+    --------
+    Courmes and Tourrettes-sur-Loup leave the CPTS des Baous for the CPTS des Collines de
+    Valbonne:
+
+    >>> from cpts_geo.analysis.diff import diff_registries
+    >>> from cpts_geo.outputs.fmt import NNBSP
+    >>> from cpts_geo.registry import Registry
+    >>> claims = reg.claims.copy()
+    >>> moved = claims["code"].isin(["06049", "06148"])
+    >>> claims.loc[moved, ["cpts_id", "cpts_nom"]] = ["PACA-056", "CPTS des Collines de Valbonne"]
+    >>> d = diff_registries(reg, Registry(claims, "registre-2026-06.csv"), ref)
+    >>> report = diff_report(d, ref)
+    >>> print(report.replace(NNBSP, " "))  # figures have narrow no-break spaces
+    Évolution du registre CPTS — 93 Provence-Alpes-Côte d'Azur
+    Ancien registre : ...paca-2026-01.csv (70 CPTS)
+    Nouveau registre : registre-2026-06.csv (70 CPTS)
+    CPTS appariées par identifiant : 70 paires
+    <BLANKLINE>
+    Changements — communes ou arrondissements changés : 2
+    <BLANKLINE>
+    Communes ajoutées à une CPTS : 1 CPTS
+      CPTS des Collines de Valbonne (PACA-056) : +2 — 4 274 hab. : Courmes (06049), ...
+    <BLANKLINE>
+    Communes retirées d'une CPTS : 1 CPTS
+      CPTS des Baous (PACA-055) : −2 — 4 274 hab. : Courmes (06049), ...
+    <BLANKLINE>
+    Couverture (avant → après) :
+    ...
+    Par département :
+    ...
+
+    Coverage is unchanged (the communes stayed covered):
+
+    >>> [line.split()[2:] for line in report.splitlines() if "  tous stades" in line]
+    [['98,06', '%', '→', '98,06', '%', '(+0,00', 'pt)']]
+    """
+    names = reference.units["nom"]
+    olds = {r.ancienne: r.nom_ancienne for r in diff.appariements.itertuples(index=False)}
+    cov = diff.couverture
+    if diff.region is not None:
+        where = f"{diff.region} {reference.region_name(diff.region)}"
+    elif len(diff.perimetre) == 1:
+        where = f"{diff.perimetre[0]} {reference.region_name(diff.perimetre[0])}"
+    else:
+        where = f"{len(diff.perimetre)} régions ({', '.join(diff.perimetre)})"
+    top = cov[cov["niveau"] == "perimetre"].iloc[0]
+    pairs = diff.appariements
+    how = pairs["par"].value_counts()
+    if diff.par == "identifiant":
+        pairing = f"CPTS appariées par identifiant : {len(pairs)} paires"
+    else:
+        pairing = (f"CPTS appariées par le territoire commun (les identifiants des deux "
+                   f"registres diffèrent) : {len(pairs)} paires")
+    if how.get("nom", 0):
+        pairing += f", dont {how['nom']} par le nom seul"
+    out = [f"Évolution du registre CPTS — {where}",
+           f"Ancien registre : {diff.ancien} ({int(top['n_cpts_avant'])} CPTS)",
+           f"Nouveau registre : {diff.nouveau} ({int(top['n_cpts_apres'])} CPTS)",
+           pairing, ""]
+    u = diff.unites
+    if not diff.has_changes:
+        out.append("Aucun changement entre les deux registres.")
+    else:
+        counts = [("CPTS nouvelles", len(diff.nouvelles)), ("disparues", len(diff.disparues)),
+                  ("renommées", len(diff.renommees)),
+                  ("changements de stade", len(diff.changements_stade)),
+                  ("communes ou arrondissements changés", len(u)),
+                  ("conflits apparus", len(diff.conflits_apparus)),
+                  ("conflits résolus", len(diff.conflits_resolus)),
+                  ("zones blanches changées", len(diff.zones_blanches))]
+        out.append("Changements — " + " ; ".join(f"{label} : {n}" for label, n in counts
+                                                 if n))
+
+    def section(title: str, frame: pd.DataFrame, line: Callable[[Any], str],
+                counted: str = "") -> None:
+        if frame.empty:
+            return
+        out.extend(["", f"{title} : {len(frame)}{counted}"])
+        out.extend("  " + line(r) for r in frame.head(max_rows).itertuples(index=False))
+        if len(frame) > max_rows:
+            out.append(f"  … et {len(frame) - max_rows} autres (voir --json ou --out)")
+
+    def cpts_line(r: Any) -> str:
+        return (f"{_who(r.cpts_nom, r.cpts_id)} — {LABELS.get(r.stade, r.stade)} — "
+                f"{fmt_int(r.population)} hab., {_communes(r.n_unites)}")
+
+    by_name = pairs[pairs["par"] == "nom"]
+    section("CPTS appariées par le nom seul (aucun territoire commun)", by_name, lambda r: (
+        f"{_who(r.nom_ancienne, r.ancienne)} → {_who(r.nom_nouvelle, r.nouvelle)}"))
+    section("CPTS nouvelles", diff.nouvelles, cpts_line)
+    section("CPTS disparues", diff.disparues, cpts_line)
+    section("Scissions (une CPTS partagée entre plusieurs)", diff.scissions, lambda r: (
+        f"{_who(r.cpts_nom, r.ancienne)} → " + ", ".join(
+            f"{n} ({fmt_int(p)} hab.)" for n, p in zip(r.noms, r.populations, strict=True))))
+    section("Fusions (plusieurs CPTS réunies)", diff.fusions, lambda r: (
+        ", ".join(f"{n} ({fmt_int(p)} hab.)" for n, p in zip(r.noms, r.populations,
+                                                             strict=True))
+        + f" → {_who(r.cpts_nom, r.nouvelle)}"))
+    section("CPTS renommées", diff.renommees,
+            lambda r: f"« {r.nom_avant} » → « {r.nom_apres} »"
+            + ("" if r.nouvelle == r.nom_apres else f" ({r.nouvelle})"))
+    sens = {"hausse": "avancée", "baisse": "recul", "inconnu": "non comparable"}
+    section("Changements de stade", diff.changements_stade, lambda r: (
+        f"{r.cpts_nom} : {LABELS.get(r.stade_avant, r.stade_avant)} → "
+        f"{LABELS.get(r.stade_apres, r.stade_apres)} ({sens.get(r.sens, r.sens)})"))
+    section("Communes ajoutées à une CPTS", diff.unites_ajoutees, lambda r: (
+        f"{_who(r.cpts_nom, r.cpts)} : +{r.n_unites} — {fmt_int(r.population)} hab. : "
+        f"{_names_list(list(r.codes), names)}"), " CPTS")
+    section("Communes retirées d'une CPTS", diff.unites_retirees, lambda r: (
+        f"{_who(olds.get(r.ancienne, r.cpts_nom), r.ancienne)} : −{r.n_unites} — "
+        f"{fmt_int(r.population)} hab. : {_names_list(list(r.codes), names)}"), " CPTS")
+    for label, kind, pop in (("Population nouvellement couverte", "gagnee",
+                              diff.population_nouvellement_couverte),
+                             ("Population qui n'est plus couverte", "perdue",
+                              diff.population_plus_couverte)):
+        codes = u.loc[u["changement"] == kind, "code"].tolist()
+        if codes:
+            out += ["", f"{label} : {fmt_int(pop)} hab. ({_communes(len(codes))}) : "
+                    f"{_names_list(codes, names)}"]
+    def conflict(r: Any) -> str:
+        return (f"{_who(r.nom_a, r.cpts_a)} ↔ {_who(r.nom_b, r.cpts_b)} : "
+                f"{_names_list(list(r.codes), names)} — {fmt_int(r.population)} hab.")
+
+    section("Conflits apparus", diff.conflits_apparus, conflict)
+    section("Conflits résolus", diff.conflits_resolus, conflict)
+    zb = diff.zones_blanches
+    if not zb.empty:
+        counts = zb["statut"].value_counts()
+        out += ["", f"Zones blanches : {counts.get('fermee', 0)} fermée(s), "
+                f"{counts.get('ouverte', 0)} ouverte(s), {counts.get('modifiee', 0)} "
+                "modifiée(s)"]
+        for r in zb.head(max_rows).itertuples(index=False):
+            if r.statut == "fermee":
+                out.append(f"  fermée {', '.join(r.anciennes)} : "
+                           f"{_names_list(list(r.codes_avant), names)} — "
+                           f"{fmt_int(r.population_avant)} hab. désormais couverts")
+            elif r.statut == "ouverte":
+                out.append(f"  ouverte {', '.join(r.nouvelles)} : "
+                           f"{_names_list(list(r.codes_apres), names)} — "
+                           f"{fmt_int(r.population_apres)} hab.")
+            else:
+                line = (f"  modifiée {', '.join(r.anciennes)} → {', '.join(r.nouvelles)} : "
+                        f"{fmt_int(r.population_avant)} → {fmt_int(r.population_apres)} hab.")
+                if len(r.codes_couverts):
+                    line += f" ; couvertes : {_names_list(list(r.codes_couverts), names)}"
+                if len(r.codes_decouverts):
+                    line += f" ; découvertes : {_names_list(list(r.codes_decouverts), names)}"
+                out.append(line)
+        if len(zb) > max_rows:
+            out.append(f"  … et {len(zb) - max_rows} autres (voir --json ou --out)")
+    out += ["", "Couverture (avant → après) :"]
+    for key, label in _THRESHOLD_LABELS.items():
+        out.append(f"  {label:<32} {fmt_pct(top[f'taux_avant_{key}']):>8} → "
+                   f"{fmt_pct(top[f'taux_apres_{key}'])}  ({_points(top[f'ecart_{key}'])})")
+    level = "departement" if len(diff.perimetre) == 1 else "region"
+    table = cov[cov["niveau"] == level]
+    shown = pd.DataFrame({
+        "code": table["code"], "nom": table["nom"],
+        "population": table["population_totale"].map(fmt_int),
+        "tous avant": table["taux_avant_tous_stades"].map(fmt_pct),
+        "tous après": table["taux_apres_tous_stades"].map(fmt_pct),
+        "écart": table["ecart_tous_stades"].map(_points),
+        "fonct. avant": table["taux_avant_fonctionnement"].map(fmt_pct),
+        "fonct. après": table["taux_apres_fonctionnement"].map(fmt_pct),
+    })
+    out += ["", f"Par {'département' if level == 'departement' else 'région'} :", _table(shown)]
     return "\n".join(out)

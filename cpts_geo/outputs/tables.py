@@ -17,7 +17,8 @@ from ..reference.zones import ZONE_CRS
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["geo_layers", "neutralise", "write_gpkg", "write_results", "write_table"]
+__all__ = ["geo_layers", "neutralise", "write_gpkg", "write_results", "write_table",
+           "write_workbook"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -203,3 +204,23 @@ def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFr
         "zones_blanches": unions(analysis.zones_blanches, "zone_blanche"),
     }
 
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Write each table on its own sheet of one XLSX workbook.
+
+    Lists become text, formulas are neutralised, cells past Excel's limit shortened and sheet
+    names cut to 31 characters.
+
+    Examples
+    --------
+    >>> import openpyxl
+    >>> p = write_workbook({"a": pd.DataFrame({"x": ["=1"]}), "b": pd.DataFrame()}, tmp / "t.xlsx")
+    >>> book = openpyxl.load_workbook(p)
+    >>> book.sheetnames, book["a"]["A2"].value
+    (['a', 'b'], "'=1")
+    """
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            _flatten(frame).map(_fit_cell).to_excel(writer, sheet_name=name[:31], index=False)
+    return path
