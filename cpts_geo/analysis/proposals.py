@@ -72,8 +72,8 @@ RULE = (
     "à la CPTS avec laquelle elle partage la plus longue frontière ; à égalité, à la moins "
     "peuplée, puis à l'identifiant le plus petit. Les communes rattachées à un tour comptent dans "
     "le territoire de leur CPTS au tour suivant, si bien que chaque territoire d'un seul tenant le "
-    "reste. 3) Options : « taille inchangée » écarte une CPTS dont la taille ACI changerait ; "
-    "« stades exclus » écarte les CPTS à ces stades. 4) Une commune qu'aucune CPTS éligible ne "
+    "reste. 3) Options : « taille inchangée » écarte une CPTS dont la taille ACI changerait ; "
+    "« stades exclus » écarte les CPTS à ces stades. 4) Une commune qu'aucune CPTS éligible ne "
     "peut atteindre reste non rattachée (île, région sans CPTS, CPTS voisines écartées)."
 )
 
@@ -617,7 +617,8 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The candidates, propositions and assignments tables of :func:`propose`."""
     rows: list[dict[str, Any]] = []
-    scenarios: list[pd.DataFrame] = []
+    scenario_group: list[str] = []
+    scenario_code: list[str] = []
     for z, zone_codes in zip(zb["zone_blanche"], zb["codes"], strict=True):
         length: dict[str, float] = {}
         for c in zone_codes:
@@ -626,7 +627,8 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
                     length[cid] = length.get(cid, 0.0) + d
         for cid in length:
             rows.append({"zone_blanche": z, "cpts_id": cid, "longueur_frontiere_m": length[cid]})
-            scenarios.append(pd.DataFrame({"group": f"{z}|{cid}", "code": list(zone_codes)}))
+            scenario_group.extend([f"{z}|{cid}"] * len(zone_codes))
+            scenario_code.extend(zone_codes)
     cand = pd.DataFrame(rows, columns=["zone_blanche", "cpts_id", "longueur_frontiere_m"])
     own = members.loc[members["cpts_id"].isin(cand["cpts_id"]), ["cpts_id", "code"]]
     parts_now = count_parts(graph, own.rename(columns={"cpts_id": "group"}))
@@ -634,14 +636,16 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
         territory = cand.merge(own, on="cpts_id")
         groups = pd.concat([pd.DataFrame({"group": territory["zone_blanche"] + "|"
                                           + territory["cpts_id"], "code": territory["code"]}),
-                            *scenarios], ignore_index=True)
+                            pd.DataFrame({"group": scenario_group, "code": scenario_code})],
+                           ignore_index=True)
         parts_after = count_parts(graph, groups)
     else:
         parts_after = pd.Series(dtype="int64")
     zone_pop = dict(zip(zb["zone_blanche"], zb["population"].astype(int), strict=True))
+    figures = before.to_dict("index")
     out = []
     for r in cand.itertuples(index=False):
-        b = before.loc[r.cpts_id]
+        b = figures[r.cpts_id]
         added = zone_pop[r.zone_blanche]
         pp_before, pp_after = int(b["population_ponderee"]), int(b["population_ponderee"]) + added
         stage = stage_of.get(r.cpts_id, "non_renseigne")
@@ -673,19 +677,23 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
         candidats = candidats.iloc[order].reset_index(drop=True)
 
     assign_rows = []
+    with_candidates = set(candidats["zone_blanche"])
+    all_codes = [c for codes in zb["codes"] for c in codes]
+    name_of = dict(zip(all_codes, units["nom"].reindex(all_codes).tolist(), strict=True))
+    pop_of = dict(zip(all_codes, units["population"].reindex(all_codes).tolist(), strict=True))
     for z, zone_codes, region in zip(zb["zone_blanche"], zb["codes"], zb["region"],
                                      strict=True):
-        has_candidates = bool((candidats["zone_blanche"] == z).any())
+        has_candidates = z in with_candidates
         for c in zone_codes:
             n = position[c]
-            row: dict[str, Any] = {"code": c, "nom": units.at[c, "nom"],
-                                   "population": int(units.at[c, "population"]),
+            row: dict[str, Any] = {"code": c, "nom": name_of[c],
+                                   "population": int(pop_of[c]),
                                    "zone_blanche": z, "region": region, "cpts_id": None,
                                    "cpts_nom": None, "tour": None,
                                    "longueur_frontiere_m": None, "motif": None, "raison": None}
             if n in grown:
                 holders, round_no, length = grown[n]
-                row.update(cpts_id=holders[0], cpts_nom=before.at[holders[0], "cpts_nom"],
+                row.update(cpts_id=holders[0], cpts_nom=figures[holders[0]]["cpts_nom"],
                            tour=round_no, longueur_frontiere_m=round(length, 1))
             elif not has_candidates:
                 row.update(motif="sans_cpts_limitrophe", raison=REASONS["sans_cpts_limitrophe"])
@@ -700,11 +708,13 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
     assignments["tour"] = assignments["tour"].astype("Int64")
 
     prop_rows = []
+    by_zone = dict(list(assignments.groupby("zone_blanche", sort=False)))
+    cands_of = candidats.groupby("zone_blanche", sort=False)["cpts_id"].agg(list).to_dict()
     for r in zb.itertuples(index=False):
-        sub = assignments[assignments["zone_blanche"] == r.zone_blanche]
+        sub = by_zone[r.zone_blanche]
         done = sub[sub["cpts_id"].notna()]
         ratt = {cid: list(g["code"]) for cid, g in done.groupby("cpts_id", sort=True)}
-        cands = list(candidats.loc[candidats["zone_blanche"] == r.zone_blanche, "cpts_id"])
+        cands = cands_of.get(r.zone_blanche, [])
         prop_rows.append({
             "zone_blanche": r.zone_blanche, "region": r.region, "codes": list(r.codes),
             "communes": list(r.communes), "n_unites": int(r.n_unites),
@@ -800,7 +810,7 @@ def _effects(members: pd.DataFrame, after_members: pd.DataFrame, before: pd.Data
         a = after.loc[c] if c in after.index else None
         pp_a = int(a["population_ponderee"]) if a is not None else 0
         rows.append({
-            "cpts_id": c, "cpts_nom": cpts.at[c, "cpts_nom"], "stade": stage_of.get(c),
+            "cpts_id": c, "cpts_nom": b["cpts_nom"], "stade": stage_of.get(c),
             "codes_ajoutes": sorted(new.get(c, set()) - old[c]),
             "codes_retires": sorted(old[c] - new.get(c, set())),
             "population_avant": int(b["population"]),
@@ -821,37 +831,49 @@ def _proposed_registry(registry: Registry, reference: Reference, members: pd.Dat
     """The input's claims with the losing claims removed and one claim per assigned unit.
 
     A claim on a whole city that loses one arrondissement becomes one claim per arrondissement
-    it keeps. New claims are placed after the last claim of their CPTS.
+    it keeps. New claims are placed after the last claim of their CPTS, by code.
     """
-    claims = registry.claims
+    claims = registry.claims.reset_index(drop=True)
     units = reference.units
     extra = [c for c in claims.columns if c not in {"cpts_id", "cpts_nom", "stade", "code",
                                                     "partage", "ligne"}]
-    rows: list[dict[str, Any]] = []
-    order: list[tuple[int, int, str]] = []
-    last: dict[str, int] = {}
-    for i, rec in enumerate(claims.to_dict("records")):
-        expanded = reference.expand(rec["code"])
-        lost = [u for u in expanded if (rec["cpts_id"], u) in removed]
-        kept = [rec] if not lost else [{**rec, "code": u} for u in expanded if u not in lost]
-        for k, r in enumerate(kept):
-            rows.append(r)
-            order.append((i, k, ""))
-        last[rec["cpts_id"]] = i
-    cpts = registry.cpts
-    for code, cid in sorted(new_claims.items(), key=lambda t: (t[1], t[0])):
-        rec = {"cpts_id": cid, "cpts_nom": cpts.at[cid, "cpts_nom"],
-               "stade": cpts.at[cid, "stade"], "code": code, "partage": False, "ligne": pd.NA}
+    keys = pd.MultiIndex.from_arrays([claims["cpts_id"], claims["code"]])
+    drop = keys.isin(list(removed)) if removed else np.zeros(len(claims), dtype=bool)
+    losers = {cid for cid, _ in removed}
+    whole = (~claims["code"].isin(reference.finest.index) & claims["cpts_id"].isin(losers)
+             & ~drop).to_numpy()
+    pieces = [claims[~drop & ~whole].assign(_pos=np.flatnonzero(~drop & ~whole), _sub=0,
+                                             _code="")]
+    for i in np.flatnonzero(whole).tolist():  # a city claimed whole that loses arrondissements
+        rec = claims.iloc[[i]]
+        cid, city = rec["cpts_id"].iloc[0], rec["code"].iloc[0]
+        kept = [u for u in reference.expand(city) if (cid, u) not in removed]
+        pieces.append(pd.concat([rec] * len(kept), ignore_index=True).assign(
+            code=kept, _pos=i, _sub=np.arange(len(kept)), _code=""))
+    if new_claims:
+        last = claims.reset_index().groupby("cpts_id")["index"].max()
+        new_codes = sorted(new_claims, key=lambda c: (new_claims[c], c))
+        ids = [new_claims[c] for c in new_codes]
+        cpts = registry.cpts
+        new = pd.DataFrame({"cpts_id": ids,
+                            "cpts_nom": cpts["cpts_nom"].reindex(ids).to_numpy(),
+                            "stade": cpts["stade"].reindex(ids).to_numpy(),
+                            "code": new_codes, "partage": False,
+                            "ligne": pd.array([pd.NA] * len(ids), dtype="Int64")})
         for col in extra:
             folded = fold_column(col)
-            rec[col] = (units.at[code, "nom"] if folded in _UNIT_NAME_COLUMNS
-                        else units.at[code, "departement"] if folded in _DEPARTEMENT_COLUMNS
-                        else "")
-        rows.append(rec)
-        order.append((last.get(cid, len(claims)), 1_000_000, code))
-    sorted_rows = [rows[k] for k in sorted(range(len(rows)), key=order.__getitem__)]
-    frame = pd.DataFrame(sorted_rows, columns=list(claims.columns))
+            if folded in _UNIT_NAME_COLUMNS:
+                new[col] = units["nom"].reindex(new_codes).to_numpy()
+            elif folded in _DEPARTEMENT_COLUMNS:
+                new[col] = units["departement"].reindex(new_codes).to_numpy()
+            else:
+                new[col] = ""
+        pieces.append(new.assign(_pos=last.reindex(ids).fillna(len(claims)).to_numpy(),
+                                 _sub=1_000_000, _code=new_codes))
+    frame = pd.concat(pieces, ignore_index=True).sort_values(["_pos", "_sub", "_code"],
+                                                             kind="stable")
+    frame = frame.drop(columns=["_pos", "_sub", "_code"]).reset_index(drop=True)
     for col in claims.columns:
         frame[col] = frame[col].astype(claims[col].dtype)
-    return Registry(frame.reset_index(drop=True), f"{registry.source} (proposition)",
-                    (), dict(registry.remapped))
+    return Registry(frame[list(claims.columns)], f"{registry.source} (proposition)", (),
+                    dict(registry.remapped))

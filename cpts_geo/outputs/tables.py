@@ -167,6 +167,7 @@ def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFr
     2154
     """
     import geopandas as gpd
+
     from ..analysis.topology import union_by_group
 
     reference = analysis.reference
