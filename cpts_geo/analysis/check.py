@@ -6,7 +6,9 @@ is in one piece (or its parts), and the enclaves it would leave. Geometry is tou
 project's neighbourhood.
 
 Around the zones blanches: the units claimed by nobody that border the project (it could take
-them in), and the *new enclaves of zone blanche* it would leave. These are computed with the
+them in), and the *new enclaves of zone blanche* it would leave. Only the units of the régions
+where the registry or the project claims a unit count (the registry's perimeter): beyond it,
+the registry says nothing. These are computed with the
 polygons in the zone's CRS: a group of contiguous unclaimed units is enclosed when its whole
 outline is shared with claimed units (no coastline, no border of France: every metre of each
 unit's boundary is shared with a neighbour); it is a new enclave when the project closes it,
@@ -166,8 +168,8 @@ class ProjectCheck:
                 for r in self.unites_blanches_adjacentes.itertuples(index=False)],
             "zones_blanches_adjacentes": [
                 {"codes": list(r.codes),
-                 "n_unites": None if r.n_unites is None else int(r.n_unites),
-                 "population": None if r.population is None else int(r.population),
+                 "n_unites": None if pd.isna(r.n_unites) else int(r.n_unites),
+                 "population": None if pd.isna(r.population) else int(r.population),
                  "codes_adjacents": list(r.codes_adjacents), "enclave": bool(r.enclave)}
                 for r in self.zones_blanches_adjacentes.itertuples(index=False)],
         }
@@ -252,6 +254,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     pid = str(ids[0])
     pname = str(project.claims["cpts_nom"].iloc[0])
     existing = membership(registry, reference)
+    everyone = existing  # the registry as it is, a revised CPTS included
     covered_now = existing["code"]  # newly covered means: by no CPTS today, its old self included
     cpts = registry.cpts
     same = cpts.index[(cpts.index == pid) | (cpts["cpts_nom"].str.casefold() == pname.casefold())]
@@ -306,8 +309,9 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
         parties.sort(key=lambda g: -len(g))
         claimed_before = set(covered_now)
         claimed_after = set(existing["code"]) | set(codes)
+        perimeter = set(everyone["region"]) | set(proj["region"])
         gap_enclaves, adjacent_units, adjacent_zones = _zone_blanche_around(
-            reference, codes, claimed_before, claimed_after)
+            reference, codes, claimed_before, claimed_after, perimeter)
     else:
         parties = [codes]
         gap_enclaves = []
@@ -343,15 +347,23 @@ def _enclosed(reference: Reference, group: set[str], around: set[str]) -> bool:
 
 
 def _zone_blanche_around(reference: Reference, codes: list[str], claimed_before: set[str],
-                         claimed_after: set[str]
+                         claimed_after: set[str], perimeter: set[str]
                          ) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
     """New enclaves of zone blanche, and the unclaimed units and zones bordering the project.
 
-    Each group of contiguous unclaimed units bordering the project is explored breadth first
-    (at most :data:`ENCLAVE_MAX_UNITS` units), then tested with :func:`_enclosed`.
+    Only units of the ``perimeter`` (the régions where the registry or the project claims a
+    unit) can be a zone blanche: an unclaimed unit outside it is outside the registry's view,
+    and a group of unclaimed units that borders one is not enclosed. Each group of contiguous
+    unclaimed units bordering the project is explored breadth first (at most
+    :data:`ENCLAVE_MAX_UNITS` units), then tested with :func:`_enclosed`.
     """
     units = reference.units
-    adjacent = [c for c in neighbouring_units(reference, codes) if c not in claimed_after]
+    region_of = units["region"]
+
+    def gap(code: str) -> bool:
+        return code not in claimed_after and region_of.get(code) in perimeter
+
+    adjacent = [c for c in neighbouring_units(reference, codes) if gap(c)]
     adjacent_units = pd.DataFrame({
         "code": adjacent, "nom": units["nom"].reindex(adjacent).to_numpy(dtype=object),
         "population": units["population"].reindex(adjacent).to_numpy(dtype="int64")},
@@ -362,18 +374,19 @@ def _zone_blanche_around(reference: Reference, codes: list[str], claimed_before:
     for start in adjacent:
         if start in seen:
             continue
-        group, frontier, around, too_big = {start}, [start], set(), False
+        group, frontier, around, too_big, open_ = {start}, [start], set(), False, False
         while frontier:
             near = neighbouring_units(reference, frontier)
             around.update(c for c in near if c in claimed_after)
-            frontier = [c for c in near if c not in claimed_after and c not in group]
+            open_ = open_ or any(c not in claimed_after and not gap(c) for c in near)
+            frontier = [c for c in near if gap(c) and c not in group]
             group.update(frontier)
             if len(group) > ENCLAVE_MAX_UNITS:
                 too_big = True
                 break
         seen |= group
         enclave = False
-        if not too_big and _enclosed(reference, group, around):
+        if not too_big and not open_ and _enclosed(reference, group, around):
             # closed by the project: it took a unit of this zone blanche, or a revision left
             # these units out
             enclave = (any(c not in claimed_before for c in around)
@@ -386,5 +399,5 @@ def _zone_blanche_around(reference: Reference, codes: list[str], claimed_before:
             "n_unites": None if too_big else len(members),
             "population": None if too_big else int(units["population"].reindex(members).sum()),
             "codes_adjacents": [c for c in adjacent if c in group], "enclave": enclave})
-    adjacent_zones = pd.DataFrame(zone_rows, columns=_ADJACENT_ZONE_COLUMNS)
+    adjacent_zones = pd.DataFrame(zone_rows, columns=_ADJACENT_ZONE_COLUMNS, dtype=object)
     return sorted(enclaves), adjacent_units, adjacent_zones
