@@ -511,10 +511,7 @@ def propose(registry: Registry, reference: Reference, *, region: str | None = No
     codes = graph.codes
     nbrs = graph.neighbour_lists()
     position = dict(zip(codes.tolist(), range(len(codes)), strict=True))
-    in_graph = members[members["code"].isin(position)]
-    owners: dict[int, tuple[str, ...]] = {}
-    for code, ids in in_graph.groupby("code", sort=False)["cpts_id"]:
-        owners[position[code]] = tuple(sorted(ids))
+    owners = _owners(members, position)
 
     # 1. conflicts
     claims_of: dict[str, dict[str, bool]] = {}
@@ -599,6 +596,26 @@ def propose(registry: Registry, reference: Reference, *, region: str | None = No
     return Proposals(regions, keep_tier, excluded, propositions, candidats, assignments, conc,
                      resolutions, effets, proposed, registry.source, total, covered_before,
                      covered_after, tuple(registry.warnings))
+
+
+def _owners(members: pd.DataFrame, position: dict[str, int]) -> dict[int, tuple[str, ...]]:
+    """Node → the CPTS claiming it (sorted), for the units of the graph that are claimed."""
+    frame = members.loc[members["code"].isin(position), ["code", "cpts_id"]]
+    frame = frame.sort_values(["code", "cpts_id"], kind="stable")
+    owners: dict[int, list[str]] = {}
+    for code, cid in zip(frame["code"].tolist(), frame["cpts_id"].tolist(), strict=True):
+        owners.setdefault(position[code], []).append(cid)
+    return {n: tuple(ids) for n, ids in owners.items()}
+
+
+def _codes_by_cpts(members: pd.DataFrame, ids: Iterable[str]) -> dict[str, list[str]]:
+    """``cpts_id`` → its codes (in members order), for the CPTS ``ids``."""
+    wanted = set(ids)
+    sub = members.loc[members["cpts_id"].isin(wanted), ["cpts_id", "code"]]
+    out: dict[str, list[str]] = {c: [] for c in wanted}
+    for cid, code in zip(sub["cpts_id"].tolist(), sub["code"].tolist(), strict=True):
+        out[cid].append(code)
+    return out
 
 
 def _figures(population: float, weighted: float, parts: int) -> dict[str, Any]:
@@ -708,12 +725,20 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
     assignments["tour"] = assignments["tour"].astype("Int64")
 
     prop_rows = []
-    by_zone = dict(list(assignments.groupby("zone_blanche", sort=False)))
-    cands_of = candidats.groupby("zone_blanche", sort=False)["cpts_id"].agg(list).to_dict()
+    given: dict[str, dict[str, list[str]]] = {}
+    left: dict[str, list[str]] = {}
+    for z, code, cid in zip(assignments["zone_blanche"].tolist(), assignments["code"].tolist(),
+                            assignments["cpts_id"].tolist(), strict=True):
+        if cid is None or cid != cid:
+            left.setdefault(z, []).append(code)
+        else:
+            given.setdefault(z, {}).setdefault(cid, []).append(code)
+    cands_of: dict[str, list[str]] = {}
+    for z, cid in zip(candidats["zone_blanche"].tolist(), candidats["cpts_id"].tolist(),
+                      strict=True):
+        cands_of.setdefault(z, []).append(cid)
     for r in zb.itertuples(index=False):
-        sub = by_zone[r.zone_blanche]
-        done = sub[sub["cpts_id"].notna()]
-        ratt = {cid: list(g["code"]) for cid, g in done.groupby("cpts_id", sort=True)}
+        ratt = dict(sorted(given.get(r.zone_blanche, {}).items()))
         cands = cands_of.get(r.zone_blanche, [])
         prop_rows.append({
             "zone_blanche": r.zone_blanche, "region": r.region, "codes": list(r.codes),
@@ -721,7 +746,7 @@ def _zone_tables(zb: pd.DataFrame, graph: BorderGraph, nbrs: list[list[tuple[int
             "population": int(r.population), "departements": r.departements,
             "candidats": cands, "statut": "candidats" if cands else "sans_cpts_limitrophe",
             "rattachement": ratt,
-            "codes_non_rattaches": list(sub.loc[sub["cpts_id"].isna(), "code"]),
+            "codes_non_rattaches": left.get(r.zone_blanche, []),
         })
     propositions = pd.DataFrame(prop_rows, columns=list(PROPOSITION_COLUMNS))
     return candidats, propositions, assignments
@@ -735,20 +760,26 @@ def _conciliations(pairs: pd.DataFrame, members: pd.DataFrame, before: pd.DataFr
     """One row per conflicting pair: each CPTS with and without the disputed units."""
     if pairs.empty:
         return pd.DataFrame(columns=list(CONCILIATION_COLUMNS))
-    weights = pd.Series(shared_weights(members), index=pd.MultiIndex.from_arrays(
-        [members["cpts_id"], members["code"]]))
+    involved = set(pairs["cpts_a"]) | set(pairs["cpts_b"])
+    sub = members[members["cpts_id"].isin(involved)]
+    weight_all = shared_weights(members)[members["cpts_id"].isin(involved).to_numpy()]
+    weights = dict(zip(zip(sub["cpts_id"].tolist(), sub["code"].tolist(), strict=True),
+                       weight_all.tolist(), strict=True))
     pops = reference.units["population"]
     disputed_all = {str(graph.codes[n]) for n in settled}
+    own_codes = _codes_by_cpts(members, involved)
     # each pair's territories without the pair's disputed units, for the one-piece test
-    groups = []
+    group_ids: list[str] = []
+    group_codes: list[str] = []
     for k, r in enumerate(pairs.itertuples(index=False)):
         for side in (r.cpts_a, r.cpts_b):
-            own = members.loc[(members["cpts_id"] == side) & ~members["code"].isin(r.codes),
-                              "code"]
-            groups.append(pd.DataFrame({"group": f"{k}|{side}", "code": own.to_numpy()}))
-    whole = members[members["cpts_id"].isin(set(pairs["cpts_a"]) | set(pairs["cpts_b"]))]
-    groups.append(whole[["cpts_id", "code"]].rename(columns={"cpts_id": "group"}))
-    parts = count_parts(graph, pd.concat(groups, ignore_index=True))
+            kept = [c for c in own_codes[side] if c not in set(r.codes)]
+            group_ids.extend([f"{k}|{side}"] * len(kept))
+            group_codes.extend(kept)
+    for side in sorted(involved):
+        group_ids.extend([side] * len(own_codes[side]))
+        group_codes.extend(own_codes[side])
+    parts = count_parts(graph, pd.DataFrame({"group": group_ids, "code": group_codes}))
     rows = []
     numbers: dict[str, int] = {}
     for k, r in enumerate(pairs.itertuples(index=False)):
@@ -768,8 +799,7 @@ def _conciliations(pairs: pd.DataFrame, members: pd.DataFrame, before: pd.DataFr
             now = _figures(b["population"], b["population_ponderee"], parts.get(side, 1))
             without = _figures(b["population"] - lost_pop, b["population_ponderee"] - lost_pp,
                                parts.get(f"{k}|{side}", 0))
-            if not len(members[(members["cpts_id"] == side)
-                               & ~members["code"].isin(r.codes)]):
+            if not [c for c in own_codes[side] if c not in set(r.codes)]:
                 without["d_un_seul_tenant"] = False  # nothing left
             for f in _FIGURES:
                 row[f"{f}_{key}"] = now[f]
@@ -793,9 +823,14 @@ def _effects(members: pd.DataFrame, after_members: pd.DataFrame, before: pd.Data
              after: pd.DataFrame, graph: BorderGraph, stage_of: dict[str, str],
              cpts: pd.DataFrame) -> pd.DataFrame:
     """One row per CPTS whose units the proposal changes, before and after."""
-    old = members.groupby("cpts_id")["code"].agg(set)
-    new = after_members.groupby("cpts_id")["code"].agg(set)
-    changed = sorted(c for c in old.index if old[c] != new.get(c, set()))
+    # only CPTS that gained or lost a unit can have changed: compare their sets of units
+    gained = after_members[~after_members["code"].isin(set(members["code"]))]["cpts_id"]
+    moved = set(members["cpts_id"]) - set(after_members["cpts_id"])
+    disputed = members[members.duplicated("code", keep=False)]["cpts_id"]
+    touched = set(gained) | moved | set(disputed)
+    old = {c: set(v) for c, v in _codes_by_cpts(members, touched).items()}
+    new = {c: set(v) for c, v in _codes_by_cpts(after_members, touched).items()}
+    changed = sorted(c for c in old if old[c] != new.get(c, set()))
     if not changed:
         return pd.DataFrame(columns=list(EFFECT_COLUMNS))
     parts_before = count_parts(graph, members.loc[members["cpts_id"].isin(changed),
