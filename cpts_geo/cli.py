@@ -89,7 +89,8 @@ def main() -> None:
     """Maps and checks of France's CPTS territories.
 
     CPTS: Communautés Professionnelles Territoriales de Santé. Coverage against the 100 %
-    target, conflicts, zones blanches, the regional atlas, and the check of a new project.
+    target, conflicts, zones blanches, the regional atlas, the check of a new project, and a
+    proposal to close the gaps.
     """
 
 
