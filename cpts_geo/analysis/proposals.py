@@ -166,7 +166,7 @@ class Proposals:
         The options used (see the module docstring).
     propositions
         One row per zone blanche (:data:`PROPOSITION_COLUMNS`): its units and population, its
-        candidates (``cpts_id``, best first by the rule), ``statut`` (``candidats`` or
+        candidates (``cpts_id``, longest shared boundary first), ``statut`` (``candidats`` or
         ``sans_cpts_limitrophe``), ``rattachement`` (``cpts_id`` → codes proposed) and the
         codes left unassigned.
     candidats
@@ -471,8 +471,8 @@ def propose(registry: Registry, reference: Reference, *, region: str | None = No
     >>> p.taux_avant, p.taux_apres, p.conciliations.empty
     (98.06, 100.0, True)
 
-    The candidates of Marseille 1er (37 599 inhabitants), best first; with ``keep_tier``, those
-    whose ACI tier would change are not eligible:
+    The candidates of Marseille 1er (37 599 inhabitants), longest boundary first; with
+    ``keep_tier``, those whose ACI tier would change are not eligible:
 
     >>> k = propose(reg, ref, region="93", keep_tier=True)
     >>> c = k.candidats[k.candidats["zone_blanche"] == "ZB-93-001"]

@@ -245,7 +245,7 @@ def propose_report(proposals: Any, reference: Reference, *, max_zones: int = 30,
     >>> for line in lines[i:i + 4]:
     ...     print(line)
     ZB-93-001 — Marseille 1er Arrondissement (13201) — 37 599 hab.
-      CPTS limitrophes (si elle prenait toute la zone ; la première est celle de la règle) :
+      CPTS limitrophes (plus longue frontière d'abord ; chiffres si elle prenait la zone) :
         PACA-010 CPTS Coordination Santé Marseille 2 & 3 (non renseigné) — frontière 2,7 km
           82 407 → 120 006 hab. · taille 3 → 3 · plafond 315 000 → 315 000 € (+0 €) · ...
     """
@@ -278,8 +278,8 @@ def propose_report(proposals: Any, reference: Reference, *, max_zones: int = 30,
             out.append("  Aucune CPTS limitrophe (île, ou région sans CPTS) : la zone reste "
                        "sans rattachement.")
             continue
-        out.append("  CPTS limitrophes (si elle prenait toute la zone ; la première est celle "
-                   "de la règle) :")
+        out.append("  CPTS limitrophes (plus longue frontière d'abord ; chiffres si elle "
+                   "prenait la zone) :")
         for c in rows.head(max_candidates).itertuples(index=False):
             flag = "" if c.eligible else f" — écartée : {c.motif}"
             out.append(f"    {c.cpts_id} {c.cpts_nom} ({LABELS[c.stade].lower()}) — frontière "
