@@ -1,4 +1,4 @@
-"""Command line: ``cpts-geo atlas | coverage | check | diff | fetch``.
+"""Command line: ``cpts-geo atlas | coverage | check | propose | diff | fetch``.
 
 A thin layer: each command wires options to library calls and turns the project's errors into
 one clean message and exit code 2 (bad input). No logic of its own.
@@ -110,7 +110,8 @@ def main() -> None:
     """Maps and checks of France's CPTS territories.
 
     CPTS: Communautés Professionnelles Territoriales de Santé. Coverage against the 100 %
-    target, conflicts, zones blanches, the regional atlas, and the check of a new project.
+    target, conflicts, zones blanches, the regional atlas, the check of a new project, and a
+    proposal to close the gaps.
     """
 
 
@@ -230,6 +231,72 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     else:
         click.echo(check_report(result, ref))
     sys.exit(1 if result.has_conflict else 0)
+
+
+def _stages_option(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+                   ) -> tuple[str, ...]:
+    from .analysis.proposals import stages_option
+
+    try:
+        return stages_option(value)
+    except CptsGeoError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--exclude-stage "), ctx=ctx,
+                                 param=param) from None
+
+
+@main.command()
+@_registry_opts
+@click.option("--region", default=None, help="Only this région (INSEE code, e.g. 93). "
+              "Default: every région where the registry claims a unit.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Also write propositions.csv, rattachements.csv, conciliations.csv, "
+              "effets.csv, propositions.xlsx and registre_propose.csv into this directory.")
+@click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@click.option("--keep-tier", is_flag=True, help="Never give a unit to a CPTS whose ACI size "
+              "tier would change.")
+@click.option("--exclude-stage", "exclude_stages", multiple=True, metavar="STAGE",
+              callback=_stages_option, help="CPTS at this stage take no unit of a zone blanche "
+              "(repeatable): fonctionnement, projet_valide, lettre_intention, emergence, "
+              "non_renseigne, or a label such as 'émergence'.")
+@_common
+@_guard
+def propose(registry: Path | None, sheet: str | None, region: str | None, out: Path | None,
+            overwrite: bool, as_json: bool, keep_tier: bool, exclude_stages: tuple[str, ...],
+            data: Path | None, verbose: bool) -> None:
+    """Propose how to close the zones blanches and settle the conflicts.
+
+    For each zone blanche, the CPTS bordering it and what each would become if it took the
+    zone (population, ACI tier and ceiling, one piece or not); for each conflict, both options;
+    and one complete proposal by a written rule: each unit to the bordering CPTS with which it
+    shares the longest boundary, by rounds from the existing territories (ties: the least
+    populated CPTS). With --out, registre_propose.csv is the registry with the proposal
+    applied, in the columns of the input table (canonical columns for JSON and perimeter
+    files), readable by every command.
+    """
+    from .analysis.proposals import propose as make_proposals
+    from .outputs import prepare_out_dir, staging
+    from .outputs.proposals import write_proposals
+    from .outputs.report import propose_report
+    from .registry import default_registry_path
+    from .registry.write import registry_table
+
+    target = prepare_out_dir(out, overwrite=overwrite, default=False) if out else None
+    ref, reg = _load(data, registry, sheet, quiet=as_json, verbose=verbose)
+    result = make_proposals(reg, ref, region=region, keep_tier=keep_tier,
+                            exclude_stages=exclude_stages)
+    if target is not None:
+        table = registry_table(result.registry, ref, like=registry or default_registry_path(),
+                               sheet=sheet)
+        with staging(target) as tmp:
+            write_proposals(result, tmp, table)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(ref), ensure_ascii=False, indent=2))
+    else:
+        click.echo(propose_report(result, ref))
+        if target is not None:
+            click.echo(f"\nTables written to {target}/ (registry with the proposal applied: "
+                       f"{target / 'registre_propose.csv'})")
 
 
 @main.command()

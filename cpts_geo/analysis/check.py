@@ -4,6 +4,17 @@ What ``cpts-geo check`` answers: the conflicts with each existing CPTS, the popu
 covered, the total and weighted population with the ACI tier and ceiling, whether the territory
 is in one piece (or its parts), and the enclaves it would leave. Geometry is touched only in the
 project's neighbourhood.
+
+Around the zones blanches: the units claimed by nobody that border the project (it could take
+them in), and the *new enclaves of zone blanche* it would leave. Only the units of the régions
+where the registry or the project claims a unit count (the registry's perimeter): beyond it,
+the registry says nothing. These are computed with the
+polygons in the zone's CRS: a group of contiguous unclaimed units is enclosed when its whole
+outline is shared with claimed units (no coastline, no border of France: every metre of each
+unit's boundary is shared with a neighbour); it is a new enclave when the project closes it,
+that is when the project takes a unit of the zone blanche it was part of, or when the units it
+leaves out of a revised CPTS are enclosed. A group of more than :data:`ENCLAVE_MAX_UNITS` units is
+not an enclave.
 """
 
 from __future__ import annotations
@@ -15,14 +26,23 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..registry.stages import ceiling, tier
+from .borders import border_graph, neighbouring_units
 from .territories import shared_weights
-from .topology import components, holes, union_by_group, units_within
+from .topology import components, holes, union_by_group, unit_polygons, units_within
 
 if TYPE_CHECKING:
     from ..reference import Reference
     from ..registry import Registry
 
-__all__ = ["ProjectCheck", "check_project"]
+__all__ = ["ENCLAVE_MAX_UNITS", "ProjectCheck", "check_project"]
+
+#: A group of unclaimed units larger than this is not counted as an enclave of zone blanche.
+ENCLAVE_MAX_UNITS = 1_000
+#: Metres of a unit's boundary shared with no other unit above which it touches the outside.
+_FREE_BOUNDARY_M = 1.0
+
+_ADJACENT_UNIT_COLUMNS = ["code", "nom", "population"]
+_ADJACENT_ZONE_COLUMNS = ["codes", "n_unites", "population", "codes_adjacents", "enclave"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +77,18 @@ class ProjectCheck:
     homonyme
         ``cpts_id`` of an existing CPTS with the project's identifier or name when the project
         is not declared a revision of it (it is compared like any other), or ``None``.
+    enclaves_zone_blanche
+        Units claimed by nobody that the project would leave enclosed by claimed territory: new
+        enclaves of zone blanche (see the module docstring).
+    unites_blanches_adjacentes
+        Units claimed by nobody (once the project is added) that border the project, which it
+        could take in: ``code``, ``nom``, ``population``.
+    zones_blanches_adjacentes
+        The zones blanches those units belong to once the project is added (contiguous
+        unclaimed units): ``codes``, ``n_unites``, ``population``, ``codes_adjacents`` (those
+        bordering the project) and ``enclave`` (a new enclave). A zone of more than
+        :data:`ENCLAVE_MAX_UNITS` units is not listed unit by unit: ``codes`` is empty and
+        ``n_unites`` and ``population`` are ``None``.
     """
 
     cpts_id: str
@@ -72,6 +104,11 @@ class ProjectCheck:
     codes: list[str] = field(default_factory=list)
     homonyme: str | None = None
     population_ponderee: int | None = None
+    enclaves_zone_blanche: list[str] = field(default_factory=list)
+    unites_blanches_adjacentes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=_ADJACENT_UNIT_COLUMNS))
+    zones_blanches_adjacentes: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=_ADJACENT_ZONE_COLUMNS))
 
     @property
     def d_un_seul_tenant(self) -> bool:
@@ -93,6 +130,17 @@ class ProjectCheck:
         >>> d = check_project(registry_from_frame(zb, ref), reg, ref).to_dict()
         >>> d["conflits"], d["population_totale"], d["d_un_seul_tenant"], d["enclaves"]
         ([], 24867, True, [])
+        >>> d["enclaves_zone_blanche"], d["zones_blanches_adjacentes"]
+        ([], [])
+
+        Without Tanneron, the project would leave it enclosed, a new enclave of zone blanche:
+
+        >>> d = check_project(registry_from_frame(zb.iloc[:2], ref), reg, ref).to_dict()
+        >>> d["enclaves_zone_blanche"], d["unites_blanches_adjacentes"]
+        (['83133'], [{'code': '83133', 'nom': 'Tanneron', 'population': 1750}])
+        >>> d["zones_blanches_adjacentes"]
+        [{'codes': ['83133'], 'n_unites': 1, 'population': 1750, 'codes_adjacents': ['83133'],
+          'enclave': True}]
         """
         return {
             "cpts_id": self.cpts_id,
@@ -114,6 +162,16 @@ class ProjectCheck:
             "enclaves": self.enclaves,
             "remplace": self.remplace,
             "homonyme": self.homonyme,
+            "enclaves_zone_blanche": list(self.enclaves_zone_blanche),
+            "unites_blanches_adjacentes": [
+                {"code": r.code, "nom": r.nom, "population": int(r.population)}
+                for r in self.unites_blanches_adjacentes.itertuples(index=False)],
+            "zones_blanches_adjacentes": [
+                {"codes": list(r.codes),
+                 "n_unites": None if pd.isna(r.n_unites) else int(r.n_unites),
+                 "population": None if pd.isna(r.population) else int(r.population),
+                 "codes_adjacents": list(r.codes_adjacents), "enclave": bool(r.enclave)}
+                for r in self.zones_blanches_adjacentes.itertuples(index=False)],
         }
 
 
@@ -187,6 +245,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     (61977, 37599, [['13201', '13202']])
     """
     from ..registry import membership
+    from ..registry import perimeter as registry_perimeter
 
     ids = project.claims["cpts_id"].unique()
     if len(ids) != 1:
@@ -196,6 +255,7 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
     pid = str(ids[0])
     pname = str(project.claims["cpts_nom"].iloc[0])
     existing = membership(registry, reference)
+    everyone = existing  # the registry as it is, a revised CPTS included
     covered_now = existing["code"]  # newly covered means: by no CPTS today, its old self included
     cpts = registry.cpts
     same = cpts.index[(cpts.index == pid) | (cpts["cpts_nom"].str.casefold() == pname.casefold())]
@@ -248,7 +308,99 @@ def check_project(project: Registry, registry: Registry, reference: Reference, *
                                                  _near_units(reference, str(zone), hole_polys,
                                                              zone_codes)))
         parties.sort(key=lambda g: -len(g))
+        claimed_before = set(covered_now)
+        claimed_after = set(existing["code"]) | set(codes)
+        # the registry's régions (and the project's): a regional registry says nothing of the
+        # communes beyond them
+        regions = set(registry_perimeter(registry, reference, everyone)) | set(proj["region"])
+        gap_enclaves, adjacent_units, adjacent_zones = _zone_blanche_around(
+            reference, codes, claimed_before, claimed_after, regions)
     else:
         parties = [codes]
+        gap_enclaves = []
+        adjacent_units = pd.DataFrame(columns=_ADJACENT_UNIT_COLUMNS)
+        adjacent_zones = pd.DataFrame(columns=_ADJACENT_ZONE_COLUMNS)
     return ProjectCheck(pid, pname, conflits, total, new, tier(weighted), ceiling(weighted),
-                        parties, sorted(enclaves), remplace, codes, homonyme, weighted)
+                        parties, sorted(enclaves), remplace, codes, homonyme, weighted,
+                        gap_enclaves, adjacent_units, adjacent_zones)
+
+
+def _enclosed(reference: Reference, group: set[str], around: set[str]) -> bool:
+    """Whether every metre of the boundary of each unit of ``group`` is shared with a unit.
+
+    ``around`` are the units bordering ``group`` from outside.
+    """
+    import numpy as np
+    import shapely
+
+    inside = sorted(group)
+    graph = border_graph(reference, inside + sorted(around), measure=inside)
+    shared = np.zeros(len(graph.codes))
+    lengths = np.nan_to_num(graph.length)
+    np.add.at(shared, graph.left, lengths)
+    np.add.at(shared, graph.right, lengths)
+    zones = reference.units["zone"].reindex(inside).to_numpy()
+    for zone in set(zones.tolist()):
+        sub = [c for c, z in zip(inside, zones, strict=True) if z == zone]
+        perimeter = shapely.length(unit_polygons(reference, str(zone), sub))
+        free = perimeter - shared[graph.positions(sub)]
+        if not np.all(np.isfinite(perimeter)) or (free > _FREE_BOUNDARY_M).any():
+            return False
+    return True
+
+
+def _zone_blanche_around(reference: Reference, codes: list[str], claimed_before: set[str],
+                         claimed_after: set[str], perimeter: set[str]
+                         ) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """New enclaves of zone blanche, and the unclaimed units and zones bordering the project.
+
+    Only units of the ``perimeter`` (the régions where the registry or the project claims a
+    unit) can be a zone blanche: an unclaimed unit outside it is outside the registry's view,
+    and a group of unclaimed units that borders one is not enclosed. Each group of contiguous
+    unclaimed units bordering the project is explored breadth first (at most
+    :data:`ENCLAVE_MAX_UNITS` units), then tested with :func:`_enclosed`.
+    """
+    units = reference.units
+    region_of = units["region"]
+
+    def gap(code: str) -> bool:
+        return code not in claimed_after and region_of.get(code) in perimeter
+
+    adjacent = [c for c in neighbouring_units(reference, codes) if gap(c)]
+    adjacent_units = pd.DataFrame({
+        "code": adjacent, "nom": units["nom"].reindex(adjacent).to_numpy(dtype=object),
+        "population": units["population"].reindex(adjacent).to_numpy(dtype="int64")},
+        columns=_ADJACENT_UNIT_COLUMNS)
+    enclaves: list[str] = []
+    zone_rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for start in adjacent:
+        if start in seen:
+            continue
+        group, frontier, around, too_big, open_ = {start}, [start], set(), False, False
+        while frontier:
+            near = neighbouring_units(reference, frontier)
+            around.update(c for c in near if c in claimed_after)
+            open_ = open_ or any(c not in claimed_after and not gap(c) for c in near)
+            frontier = [c for c in near if gap(c) and c not in group]
+            group.update(frontier)
+            if len(group) > ENCLAVE_MAX_UNITS:
+                too_big = True
+                break
+        seen |= group
+        enclave = False
+        if not too_big and not open_ and _enclosed(reference, group, around):
+            # closed by the project: it took a unit of this zone blanche, or a revision left
+            # these units out
+            enclave = (any(c not in claimed_before for c in around)
+                       or any(c in claimed_before for c in group))
+        if enclave:
+            enclaves.extend(group)
+        members = sorted(group)
+        zone_rows.append({
+            "codes": [] if too_big else members,
+            "n_unites": None if too_big else len(members),
+            "population": None if too_big else int(units["population"].reindex(members).sum()),
+            "codes_adjacents": [c for c in adjacent if c in group], "enclave": enclave})
+    adjacent_zones = pd.DataFrame(zone_rows, columns=_ADJACENT_ZONE_COLUMNS, dtype=object)
+    return sorted(enclaves), adjacent_units, adjacent_zones

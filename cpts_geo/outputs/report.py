@@ -1,4 +1,4 @@
-"""Plain-text reports for the terminal: coverage of a registry, check of a project, diff of two.
+"""Plain-text reports for the terminal: coverage, project check, diff of two vintages, proposals.
 
 Labels are in French, for the people who read them; figures use French number formatting
 (``5 218 960``, ``98,06 %``).
@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..registry.stages import LABELS, STAGES, TIER_LABELS
-from .fmt import fmt_int, fmt_pct
+from .fmt import NBSP, fmt_int, fmt_pct
 
 if TYPE_CHECKING:
     from ..analysis.check import ProjectCheck
     from ..analysis.diff import Diff
     from ..reference import Reference
 
-__all__ = ["check_report", "coverage_report", "diff_report", "fmt_int", "fmt_pct"]
+__all__ = ["check_report", "coverage_report", "diff_report", "fmt_int", "fmt_pct",
+           "propose_report"]
 
 _THRESHOLD_LABELS = {
     "fonctionnement": "CPTS en fonctionnement",
@@ -143,6 +144,9 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
     Population nouvellement couverte : ... habitants
     Territoire d'un seul tenant : oui
     Enclaves : aucune
+    Nouvelles enclaves de zone blanche : Tanneron (83133)
+    Zone blanche voisine (le projet pourrait l'intégrer) : 1 unité(s), ... hab.
+      zone de 1 unité(s), ... hab., enclave : Tanneron (83133)
     CONFLITS avec 1 CPTS existante(s) :
       CPTS du Pays de Lérins (PACA-068, Non renseigné) : Cannes (06029) — ... hab.
     """
@@ -171,6 +175,23 @@ def check_report(check: ProjectCheck, reference: Reference) -> str:
                    + ", ".join(f"{names.get(c, c)} ({c})" for c in check.enclaves))
     else:
         out.append("Enclaves : aucune")
+    gap_enclaves = check.enclaves_zone_blanche
+    out.append("Nouvelles enclaves de zone blanche : " + (", ".join(f"{names.get(c, c)} ({c})"
+                                               for c in gap_enclaves[:10])
+                                     + (" …" if len(gap_enclaves) > 10 else "")
+                                     if gap_enclaves else "aucune"))
+    adjacent = check.unites_blanches_adjacentes
+    if len(adjacent):
+        out.append(f"Zone blanche voisine (le projet pourrait l'intégrer) : {len(adjacent)} "
+                   f"unité(s), {fmt_int(adjacent['population'].sum())} hab.")
+        for r in check.zones_blanches_adjacentes.itertuples(index=False):
+            shown = ", ".join(f"{names.get(c, c)} ({c})" for c in r.codes_adjacents[:6])
+            more = " …" if len(r.codes_adjacents) > 6 else ""
+            size = ("plus de 1 000 unités" if r.n_unites is None
+                    else f"{r.n_unites} unité(s), {fmt_int(r.population)} hab.")
+            out.append(f"  zone de {size}{', enclave' if r.enclave else ''} : {shown}{more}")
+    else:
+        out.append("Zone blanche voisine : aucune")
     if check.conflits.empty:
         out.append("Conflits : aucun — le projet ne chevauche aucune CPTS existante.")
     else:
@@ -370,4 +391,142 @@ def diff_report(diff: Diff, reference: Reference, *, max_rows: int = 15) -> str:
         "fonct. après": table["taux_apres_fonctionnement"].map(fmt_pct),
     })
     out += ["", f"Par {'département' if level == 'departement' else 'région'} :", _table(shown)]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+# cpts-geo propose
+
+
+def _km(metres: Any) -> str:
+    return "?" if metres is None or pd.isna(metres) else (
+        f"{float(metres) / 1000:.1f}".replace(".", ",") + NBSP + "km")
+
+
+def _euros(value: Any, *, signed: bool = False) -> str:
+    text = fmt_int(abs(value)) + NBSP + "€"
+    if not signed:
+        return text
+    return ("+" if value >= 0 else "−") + text
+
+
+def _wrap(text: str, width: int = 96, indent: str = "  ") -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent)
+
+
+def _units(names: list[str], codes: list[str], shown: int = 5) -> str:
+    text = ", ".join(f"{n} ({c})" for n, c in zip(names[:shown], codes[:shown], strict=True))
+    return text + (f" … (+{len(codes) - shown})" if len(codes) > shown else "")
+
+
+def _population_change(before: int, after: int, weighted_before: int, weighted_after: int
+                       ) -> str:
+    text = f"{fmt_int(before)} → {fmt_int(after)} hab."
+    if (weighted_before, weighted_after) != (before, after):
+        text += f" (pondérée {fmt_int(weighted_before)} → {fmt_int(weighted_after)})"
+    return text
+
+
+def propose_report(proposals: Any, reference: Reference, *, max_zones: int = 30,
+                   max_candidates: int = 6) -> str:
+    """The readable report printed by ``cpts-geo propose``.
+
+    Examples
+    --------
+    Figures are written the French way (no-break spaces shown here as spaces):
+
+    >>> from cpts_geo.analysis.proposals import propose
+    >>> from cpts_geo.outputs.fmt import NBSP, NNBSP
+    >>> text = propose_report(propose(reg, ref, region="93"), ref)
+    >>> lines = text.replace(NBSP, " ").replace(NNBSP, " ").splitlines()
+    >>> print(lines[0])
+    Propositions pour une CPTS par territoire et aucune zone blanche — 93 Provence-Alpes-Côte d'Azur
+    >>> print(next(line for line in lines if line.startswith("Couverture")))
+    Couverture : 98,06 % aujourd'hui → 100,00 % avec la proposition (population 5 218 960)
+    >>> i = lines.index(next(line for line in lines if line.startswith("ZB-93-001")))
+    >>> for line in lines[i:i + 4]:
+    ...     print(line)
+    ZB-93-001 — Marseille 1er Arrondissement (13201) — 37 599 hab.
+      CPTS limitrophes (plus longue frontière d'abord ; chiffres si elle prenait la zone) :
+        PACA-010 CPTS Coordination Santé Marseille 2 & 3 (non renseigné) — frontière 2,7 km
+          82 407 → 120 006 hab. · taille 3 → 3 · plafond 315 000 → 315 000 € (+0 €) · ...
+    """
+    p = proposals
+    where = ", ".join(f"{r} {reference.region_name(r)}" for r in p.regions) or "aucune région"
+    options = []
+    if p.keep_tier:
+        options.append("taille ACI inchangée")
+    if p.exclude_stages:
+        options.append("stades exclus : " + ", ".join(LABELS[s].lower()
+                                                      for s in p.exclude_stages))
+    changed = p.effets[p.effets["taille_avant"] != p.effets["taille_apres"]] if len(
+        p.effets) else p.effets
+    out = [f"Propositions pour une CPTS par territoire et aucune zone blanche — {where}",
+           f"Registre : {p.source}",
+           f"Options : {'; '.join(options) if options else 'aucune'}", "",
+           "Règle :", *_wrap(p.regle), "",
+           f"Couverture : {fmt_pct(p.taux_avant)} aujourd'hui → {fmt_pct(p.taux_apres)} avec la "
+           f"proposition (population {fmt_int(p.population_totale)})",
+           f"Effet sur les plafonds ACI : {_euros(p.effet_financement, signed=True)} par an "
+           f"({len(p.effets)} CPTS modifiées, dont {len(changed)} changent de taille)", ""]
+    zones = p.propositions
+    cand = p.candidats
+    out.append(f"Zones blanches : {len(zones)}")
+    for z in zones.head(max_zones).itertuples(index=False):
+        out.append(f"{z.zone_blanche} — {_units(list(z.communes), list(z.codes))} — "
+                   f"{fmt_int(z.population)} hab.")
+        rows = cand[cand["zone_blanche"] == z.zone_blanche]
+        if rows.empty:
+            out.append("  Aucune CPTS limitrophe (île, ou région sans CPTS) : la zone reste "
+                       "sans rattachement.")
+            continue
+        out.append("  CPTS limitrophes (plus longue frontière d'abord ; chiffres si elle "
+                   "prenait la zone) :")
+        for c in rows.head(max_candidates).itertuples(index=False):
+            flag = "" if c.eligible else f" — écartée : {c.motif}"
+            out.append(f"    {c.cpts_id} {c.cpts_nom} ({LABELS[c.stade].lower()}) — frontière "
+                       f"{_km(c.longueur_frontiere_m)}{flag}")
+            change = _population_change(c.population_avant, c.population_apres,
+                                        c.population_ponderee_avant, c.population_ponderee_apres)
+            out.append(f"      {change} · taille {c.taille_avant} → {c.taille_apres} · plafond "
+                       f"{fmt_int(c.plafond_avant)} → {_euros(c.plafond_apres)} "
+                       f"({_euros(c.effet_financement, signed=True)}) · "
+                       + ("d'un seul tenant" if c.d_un_seul_tenant else "en plusieurs parties"))
+        if len(rows) > max_candidates:
+            out.append(f"    … et {len(rows) - max_candidates} autres")
+        given = [f"{cid} ({len(codes)} unité(s))" for cid, codes in z.rattachement.items()]
+        out.append("  Proposition : " + (", ".join(given) if given else "aucun rattachement"))
+        if len(z.codes_non_rattaches):
+            out.append(f"  Non rattachées : {len(z.codes_non_rattaches)} unité(s)")
+    if len(zones) > max_zones:
+        out.append(f"… et {len(zones) - max_zones} autres zones blanches (voir --json ou --out)")
+    conc = p.conciliations
+    out += ["", f"Conciliations (territoires en cours de conciliation) : {len(conc)}"]
+    for c in conc.head(max_zones).itertuples(index=False):
+        out.append(f"{c.conciliation} — {_units(list(c.communes), list(c.codes))} — "
+                   f"{fmt_int(c.population)} hab. : {c.cpts_a} {c.nom_a} ↔ {c.cpts_b} {c.nom_b}")
+        for key, keeper, loser, lose_key in (("A", c.cpts_a, c.cpts_b, "b"),
+                                             ("B", c.cpts_b, c.cpts_a, "a")):
+            keep_key = "a" if lose_key == "b" else "b"
+            out.append(
+                f"  option {key} ({keeper} garde) : {loser} "
+                f"{fmt_int(getattr(c, f'population_{lose_key}'))} → "
+                f"{fmt_int(getattr(c, f'population_{lose_key}_sans'))} hab., taille "
+                f"{getattr(c, f'taille_{lose_key}')} → {getattr(c, f'taille_{lose_key}_sans')}, "
+                f"plafond {_euros(getattr(c, f'plafond_{lose_key}'))} → "
+                f"{_euros(getattr(c, f'plafond_{lose_key}_sans'))}, d'un seul tenant : "
+                f"{'oui' if getattr(c, f'd_un_seul_tenant_{lose_key}_sans') else 'non'} ; "
+                f"{keeper} taille {getattr(c, f'taille_{keep_key}')}, d'un seul tenant : "
+                f"{'oui' if getattr(c, f'd_un_seul_tenant_{keep_key}') else 'non'}")
+        out.append(f"  Proposition : {c.proposition} (frontière avec le reste du territoire : "
+                   f"{c.cpts_a} {_km(c.frontiere_a_m)}, {c.cpts_b} {_km(c.frontiere_b_m)})")
+    left = p.assignments[p.assignments["cpts_id"].isna()]
+    out += ["", f"Unités non rattachées : {len(left)}"
+            + (f" — {fmt_int(left['population'].sum())} hab." if len(left) else "")]
+    for r in left.head(max_zones).itertuples(index=False):
+        out.append(f"  {r.nom} ({r.code}, {r.zone_blanche}) : {r.raison}")
+    if len(left) > max_zones:
+        out.append(f"  … et {len(left) - max_zones} autres (voir --json ou --out)")
     return "\n".join(out)
