@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .fmt import fmt_int, fmt_pct
 from ..registry.stages import LABELS, STAGES, TIER_LABELS
+from .fmt import fmt_int, fmt_pct
 
 if TYPE_CHECKING:
     from ..analysis.check import ProjectCheck
