@@ -142,6 +142,7 @@ def test_missing_values_dates_booleans_and_formulas(tmp_path):
         "date_aci": pd.to_datetime(["2024-01-15", None, "2025-06-30"]),
         "date_lettre_intention": [dt.date(2023, 3, 1), None, dt.date(2022, 1, 2)],
         "partage": [True, False, True],
+        "n_unites": pd.Series([1, None, 1200], dtype=object),  # ints with a gap, as objects
     })
     ws = openpyxl.load_workbook(write_xlsx({"t": frame}, tmp_path / "t.xlsx"))["t"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
@@ -152,6 +153,7 @@ def test_missing_values_dates_booleans_and_formulas(tmp_path):
     assert ws["D2"].number_format == "dd/mm/yyyy" and ws["E2"].number_format == "dd/mm/yyyy"
     assert rows[0][4] == dt.datetime(2023, 3, 1)
     assert [r[5] for r in rows] == [True, False, True]
+    assert [r[6] for r in rows] == [1, None, 1200] and ws["G4"].number_format == "#,##0"
 
 
 def test_every_xlsx_goes_through_the_same_writer(tmp_path):

@@ -70,6 +70,9 @@ def _is_dates(values: pd.Series) -> bool:
 def _values(series: pd.Series, kind: Kind) -> tuple[list[Any], str | None]:
     """The cell values of a column (``None`` for missing) and their number format."""
     fmt: str | None = None
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+            "integer", "floating", "mixed-integer-float", "decimal"):
+        series = pd.to_numeric(series)  # numbers held as objects (e.g. ints with None)
     if pd.api.types.is_bool_dtype(series):
         values = series.astype(object)
     elif pd.api.types.is_numeric_dtype(series):

@@ -59,6 +59,9 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, *, styles: bool 
                ) -> Path:
     """Write several layers into one GeoPackage (lists flattened to text), with QGIS styles.
 
+    Every layer is a ``MultiPolygon`` layer, also an empty one (QGIS would open a layer of
+    unknown geometry type as a table, unstyled).
+
     With ``styles``, each layer gets its default QGIS style in the ``layer_styles`` table
     (:func:`~cpts_geo.outputs.layer_styles.write_layer_styles`), so that QGIS opens it
     coloured: ``territoires`` by stage, ``zones_blanches`` and ``conflits`` hatched.
@@ -80,7 +83,9 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, *, styles: bool 
     for name, frame in layers.items():
         flat = gpd.GeoDataFrame(flatten(frame.drop(columns=frame.geometry.name)),
                                 geometry=frame.geometry.to_numpy(), crs=frame.crs)
-        flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        # one geometry type per layer, also when empty: QGIS opens it as polygons, styled
+        flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
+                     geometry_type="MultiPolygon", promote_to_multi=True)
     if styles and layers:
         write_layer_styles(path, {name: list(frame.columns) for name, frame in layers.items()})
     return path
