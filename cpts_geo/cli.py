@@ -125,10 +125,12 @@ def main() -> None:
               "when viewing; pages work offline without it).")
 @click.option("--png", is_flag=True, help="Also write a PNG figure of each région.")
 @click.option("--svg", is_flag=True, help="Also write an SVG figure of each région.")
+@click.option("--pdf", is_flag=True, help="Also write a one-page PDF report of each région "
+              "(map, key figures and tables).")
 @_common
 @_guard
 def atlas(registry: Path | None, sheet: str | None, region: str | None, france: bool,
-          out: Path | None, overwrite: bool, tiles: bool, png: bool, svg: bool,
+          out: Path | None, overwrite: bool, tiles: bool, png: bool, svg: bool, pdf: bool,
           data: Path | None, verbose: bool) -> None:
     """Write the interactive atlas: a national index and one page per région."""
     from .analysis import analyse
@@ -141,7 +143,7 @@ def atlas(registry: Path | None, sheet: str | None, region: str | None, france: 
     analysis = analyse(reg, ref, france=france)
     with staging(target) as tmp:
         pages = write_atlas(analysis, tmp, regions=[region] if region else None, tiles=tiles,
-                            png=png, svg=svg)
+                            png=png, svg=svg, pdf=pdf)
         write_results(analysis if region is None else _region(analysis, region), tmp)
     click.echo(f"Atlas written to {target}/ ({len(pages)} page(s)); open "
                f"{target / 'index.html'}")

@@ -92,8 +92,9 @@ def test_coverage_out_writes_tables_and_gpkg(tmp_path):
     text = (out / "territoires.csv").read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 right
     assert "CPTS Actes Santé".encode() in text
-    layers = {str(n) for n, _ in pyogrio.list_layers(out / "cpts.gpkg")}
-    assert layers == {"territoires", "conflits", "zones_blanches"}
+    layers = {str(n): g for n, g in pyogrio.list_layers(out / "cpts.gpkg")}
+    assert {n for n, g in layers.items() if g} == {"territoires", "conflits", "zones_blanches"}
+    assert layers["layer_styles"] is None  # the QGIS styles, an attributes table
     terr = pyogrio.read_dataframe(out / "cpts.gpkg", layer="territoires")
     assert len(terr) == 70 and terr.crs.to_epsg() == 2154
     wb = openpyxl.load_workbook(out / "couverture.xlsx")

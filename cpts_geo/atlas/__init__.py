@@ -5,7 +5,9 @@
 script shipped beside them in ``lib/``: the pages open with no network. Modules:
 :mod:`~cpts_geo.atlas.pages` (the pages), :mod:`~cpts_geo.atlas.display` (display geometry:
 coverage simplification, unions, GeoJSON), :mod:`~cpts_geo.atlas.assets` (offline assets, safe
-JSON embedding). folium is imported only when pages are written.
+JSON embedding), :mod:`~cpts_geo.atlas.figures` (PNG/SVG maps) and
+:mod:`~cpts_geo.atlas.reports` (one-page PDF reports). folium is imported only when pages are
+written. A progress bar is drawn on a terminal (:func:`cpts_geo.outputs.progress`).
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
-                tiles: bool = False, png: bool = False, svg: bool = False) -> list[Path]:
+                tiles: bool = False, png: bool = False, svg: bool = False,
+                pdf: bool = False) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, ``lib/``.
 
     Parameters
@@ -78,6 +81,9 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         the pages load nothing from the network).
     png, svg
         Also write static figures (PNG / SVG) of each région.
+    pdf
+        Also write a one-page PDF report of each région (``<code>.pdf``,
+        :func:`cpts_geo.atlas.reports.write_reports`).
 
     Returns
     -------
@@ -97,6 +103,7 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     >>> sorted(p.name for p in (tmp / "atlas").iterdir())
     ['93-communes.js', '93.embed.html', '93.html', 'index.embed.html', 'index.html', 'lib']
     """
+    from ..outputs.progress_bar import progress
     from .assets import copy_static
     from .pages import AtlasContext, communes_file, national_page, region_page
 
@@ -106,19 +113,36 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     copy_static(directory)
     ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
     pages: list[Path] = []
-    for code in codes:
-        page, communes = region_page(ctx, code)
-        path = directory / ctx.pages[code]
-        path.write_text(page, encoding="utf-8")
-        (directory / communes_file(code)).write_text(communes, encoding="utf-8")
-        pages.append(path)
-    index = directory / "index.html"
-    index.write_text(national_page(ctx), encoding="utf-8")
-    pages.insert(0, index)
-    if png or svg:
-        from .figures import write_figures
+    figures = png or svg
+    steps = len(codes) * (1 + int(figures) + int(pdf)) + 1
+    with progress(total=steps, desc="Atlas", unit="step") as bar:
+        for code in codes:
+            bar.set_postfix_str(f"page {code}", refresh=False)
+            page, communes = region_page(ctx, code)
+            path = directory / ctx.pages[code]
+            path.write_text(page, encoding="utf-8")
+            (directory / communes_file(code)).write_text(communes, encoding="utf-8")
+            pages.append(path)
+            bar.update()
+        bar.set_postfix_str("index", refresh=False)
+        index = directory / "index.html"
+        index.write_text(national_page(ctx), encoding="utf-8")
+        pages.insert(0, index)
+        bar.update()
+        if figures:
+            from .figures import write_figures
 
-        write_figures(analysis, directory, regions=codes, png=png, svg=svg)
+            for code in codes:
+                bar.set_postfix_str(f"figure {code}", refresh=False)
+                write_figures(analysis, directory, regions=[code], png=png, svg=svg)
+                bar.update()
+        if pdf:
+            from .reports import write_reports
+
+            for code in codes:
+                bar.set_postfix_str(f"PDF {code}", refresh=False)
+                write_reports(analysis, directory, regions=[code])
+                bar.update()
     from .embed import write_embed_snippets
 
     write_embed_snippets(directory, pages)

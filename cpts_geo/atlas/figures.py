@@ -21,6 +21,7 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ import shapely
 
 from ..errors import CptsGeoError
 from ..outputs.fmt import fmt_int, fmt_pct
+from ..outputs.layer_styles import CONFLICT_COLOUR, GAP_COLOUR
 from ..registry.stages import COLOURS, LABELS, STAGES
 
 if TYPE_CHECKING:
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..reference import Reference
 
-__all__ = ["DPI", "FIGSIZE", "region_figure", "write_figures"]
+__all__ = ["DPI", "FIGSIZE", "RC", "RegionMap", "draw_region_map", "legend_handles",
+           "region_analysis", "region_codes", "region_figure", "sources", "write_figures"]
 
 #: Figure size in inches (width, height); with :data:`DPI` a PNG is 1800 × 1275 pixels.
 FIGSIZE: tuple[float, float] = (12.0, 8.5)
@@ -48,8 +51,8 @@ DPI: int = 150
 
 #: Position of the map in the figure (left, bottom, width, height, in figure fraction).
 _MAP_BOX = (0.015, 0.075, 0.655, 0.815)
-_CONFLICT = "#d7191c"
-_GAP_HATCH = "#8a8a8a"
+_CONFLICT = CONFLICT_COLOUR  # the same colours as the GeoPackage styles
+_GAP_HATCH = GAP_COLOUR
 _OUTSIDE = "#e4e4e4"
 _SEA = "#f3f6f9"
 _DEPT_EDGE = "#3c3c3c"
@@ -58,7 +61,8 @@ _SHARE_EDGE = "#202020"
 _TEXT = "#1a1a1a"
 _MUTED = "#5a5a5a"
 
-_RC: dict[Any, Any] = {
+#: The matplotlib settings every figure and report is drawn with (fonts, hatches, ids).
+RC: dict[Any, Any] = {
     "font.family": "DejaVu Sans",  # shipped with matplotlib: same glyphs on every machine
     "svg.fonttype": "none",  # text stays text in SVG: searchable and editable in reports
     "svg.hashsalt": "cpts_geo",  # fixed ids for clip paths and hatches: deterministic SVG
@@ -233,7 +237,15 @@ def _data_year(reference: Reference) -> str:
     return years[-1] if years else ""
 
 
-def _sources(analysis: Analysis) -> str:
+def sources(analysis: Analysis) -> str:
+    """The sources line of a figure or report: the registry's file, IGN, INSEE and its year.
+
+    Examples
+    --------
+    >>> sources(analysis)
+    'Sources : registre CPTS (paca-2026-01.csv), IGN ADMIN EXPRESS, INSEE populations légales
+     ...'
+    """
     registry = Path(str(analysis.registry.source)).name or str(analysis.registry.source)
     year = _data_year(analysis.reference)
     insee = f"INSEE populations légales {year}" if year else "INSEE populations légales"
@@ -245,7 +257,27 @@ def _sources(analysis: Analysis) -> str:
 # the figure
 
 
-def _region_codes(analysis: Analysis, regions: list[str] | None) -> list[str]:
+def region_codes(analysis: Analysis, regions: list[str] | None) -> list[str]:
+    """The région codes to draw: ``regions`` checked against the analysis, or all of its own.
+
+    ``None`` gives the analysis's région, or for a national analysis every région where a CPTS
+    claims a unit.
+
+    Raises
+    ------
+    CptsGeoError
+        When a code is not a région code, or lies outside a regional analysis.
+
+    Examples
+    --------
+    >>> region_codes(national, None), region_codes(national, ["6", "93", "06"])
+    (['93'], ['06', '93'])
+    >>> region_codes(analysis, ["11"])  # analyse(reg, ref, region="93")
+    Traceback (most recent call last):
+    ...
+    cpts_geo.errors.CptsGeoError: région '11' is outside this analysis, which covers région 93
+    only; pass the national analysis (analyse(registry, reference)) to draw other régions
+    """
     if regions is None:
         if analysis.region is not None:
             return [analysis.region]
@@ -263,7 +295,14 @@ def _region_codes(analysis: Analysis, regions: list[str] | None) -> list[str]:
     return out
 
 
-def _slice(analysis: Analysis, region: str) -> Analysis:
+def region_analysis(analysis: Analysis, region: str) -> Analysis:
+    """The analysis of ``region``: ``analysis`` itself if it is that région's, else a slice.
+
+    Examples
+    --------
+    >>> region_analysis(national, "93").region, region_analysis(analysis, "93") is analysis
+    ('93', True)
+    """
     from ..analysis import for_region
 
     return analysis if analysis.region == region else for_region(analysis, region)
@@ -308,16 +347,75 @@ def region_figure(analysis: Analysis, region: str) -> Figure:
     """
     import matplotlib
 
-    with matplotlib.rc_context(_RC):
-        (code,) = _region_codes(analysis, [region])
-        return _build(_slice(analysis, code), code)
+    with matplotlib.rc_context(RC):
+        (code,) = region_codes(analysis, [region])
+        return _build(region_analysis(analysis, code), code)
 
 
-def _build(sub: Analysis, region: str) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+@dataclass(frozen=True)
+class RegionMap:
+    """What :func:`draw_region_map` drew, for the legend and the key figures beside the map.
+
+    Attributes
+    ----------
+    stages
+        Stage → number of CPTS drawn at that stage (stages with no CPTS left out).
+    gaps, conflicts, shares, outside
+        Whether zones blanches, units in conflict, shared communes and units of other régions
+        were drawn.
+    small_gaps, small_conflicts
+        Whether some were too small to see and got a symbol instead.
+    """
+
+    stages: dict[str, int]
+    gaps: bool
+    conflicts: bool
+    shares: bool
+    outside: bool
+    small_gaps: bool
+    small_conflicts: bool
+
+
+def draw_region_map(fig: Figure, box: tuple[float, float, float, float], sub: Analysis,
+                    region: str) -> RegionMap:
+    """Draw the map of ``region`` in a new axes of ``fig`` at ``box`` (figure fraction).
+
+    The territories touching the région filled by stage, zones blanches hatched in grey, units
+    in conflict hatched in red, shared communes in dashes, département and région boundaries
+    with the départements' names, a scale bar and a north arrow, in the zone's projected CRS.
+    Call it inside ``matplotlib.rc_context(RC)`` for the atlas's fonts and hatches.
+
+    Parameters
+    ----------
+    fig
+        The figure to draw on.
+    box
+        ``(left, bottom, width, height)`` of the map in figure fraction.
+    sub
+        The analysis of the région (:func:`cpts_geo.analysis.for_region`), with polygons.
+    region
+        The région code.
+
+    Returns
+    -------
+    RegionMap
+        What was drawn, for :func:`legend_handles`.
+
+    Raises
+    ------
+    CptsGeoError
+        When the analysis has no polygons.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(6, 6))
+    >>> with matplotlib.rc_context(RC):
+    ...     drawn = draw_region_map(fig, (0, 0, 1, 1), analysis, "93")
+    >>> drawn.stages, drawn.gaps, drawn.conflicts
+    ({'non_renseigne': 70}, True, False)
+    """
     from matplotlib.patheffects import withStroke
 
     from ..analysis.topology import union_by_group
@@ -332,9 +430,7 @@ def _build(sub: Analysis, region: str) -> Figure:
     units = units[units["zone"] == zone]
     geoms = reference.geometry(zone)
 
-    fig = Figure(figsize=FIGSIZE, dpi=DPI, facecolor="white")
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes(_MAP_BOX)
+    ax = fig.add_axes(box)
     ax.set_facecolor(_SEA)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -346,8 +442,9 @@ def _build(sub: Analysis, region: str) -> Figure:
     codes = list(units.index)
     depts = union_by_group(reference, zone, codes, list(units["departement"]))
     region_geom = shapely.coverage_union_all(depts.to_numpy())
-    box_w = FIGSIZE[0] * _MAP_BOX[2]
-    box_h = FIGSIZE[1] * _MAP_BOX[3]
+    fig_w, fig_h = (float(v) for v in fig.get_size_inches())
+    box_w = fig_w * box[2]
+    box_h = fig_h * box[3]
     xlim, ylim = _view(shapely.bounds(region_geom), box_w, box_h)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
@@ -380,7 +477,6 @@ def _build(sub: Analysis, region: str) -> Figure:
     # zones blanches
     zb = sub.zones_blanches
     gap_codes = [c for cs in zb["codes"] for c in cs] if len(zb) else []
-    gap_pop = int(zb["population"].sum()) if len(zb) else 0
     gap_geom = _union_of(reference, zone, gap_codes)
     width = xlim[1] - xlim[0]
     small_gaps = _small(_parts_of(reference, zone, dict(zip(zb["zone_blanche"], zb["codes"],
@@ -425,6 +521,69 @@ def _build(sub: Analysis, region: str) -> Figure:
 
     _scale_bar(ax, xlim, ylim)
     _north_arrow(ax)
+    return RegionMap(stages=present, gaps=gap_geom is not None,
+                     conflicts=conflict_geom is not None, shares=share_geom is not None,
+                     outside=bool(outside), small_gaps=bool(small_gaps),
+                     small_conflicts=bool(small_conflicts))
+
+
+def legend_handles(drawn: RegionMap) -> list[Any]:
+    """The legend entries of a map: the stages drawn (with their count), then the symbols.
+
+    Examples
+    --------
+    >>> drawn = RegionMap(stages={"fonctionnement": 3}, gaps=True, conflicts=False,
+    ...                   shares=False, outside=False, small_gaps=False, small_conflicts=False)
+    >>> [h.get_label() for h in legend_handles(drawn)]
+    ['En fonctionnement (ACI signé) (3)', 'Zone blanche (aucune CPTS)', 'Limite de département',
+     'Limite de région']
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = []
+    for stage in STAGES:
+        if stage in drawn.stages:
+            handles.append(Patch(facecolor=COLOURS[stage], edgecolor="white",
+                                 label=f"{LABELS[stage]} ({drawn.stages[stage]})"))
+    if drawn.gaps:
+        handles.append(Patch(facecolor="white", edgecolor=_GAP_HATCH, hatch="////",
+                             label="Zone blanche (aucune CPTS)"))
+    if drawn.conflicts:
+        handles.append(Patch(facecolor="white", edgecolor=_CONFLICT, hatch="xxx",
+                             linewidth=1.2, label="Commune en conflit entre CPTS"))
+    if drawn.small_gaps:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9,
+                              markerfacecolor="white", markeredgecolor=_GAP_HATCH,
+                              markeredgewidth=1.8, label="Petite zone blanche (symbole)"))
+    if drawn.small_conflicts:
+        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9,
+                              markerfacecolor="white", markeredgecolor=_CONFLICT,
+                              markeredgewidth=1.8, label="Petite commune en conflit (symbole)"))
+    if drawn.shares:
+        handles.append(Line2D([], [], color=_SHARE_EDGE, linewidth=1.1, linestyle=(0, (3, 2)),
+                              label="Commune partagée par plusieurs CPTS"))
+    handles.append(Line2D([], [], color=_DEPT_EDGE, linewidth=0.6,
+                          label="Limite de département"))
+    handles.append(Line2D([], [], color=_REGION_EDGE, linewidth=1.3, label="Limite de région"))
+    if drawn.outside:
+        handles.append(Patch(facecolor=_OUTSIDE, edgecolor="white", label="Hors région"))
+    return handles
+
+
+def _build(sub: Analysis, region: str) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    reference = sub.reference
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, facecolor="white")
+    FigureCanvasAgg(fig)
+    drawn = draw_region_map(fig, _MAP_BOX, sub, region)
+    table = sub.territories.table
+    zb = sub.zones_blanches
+    gap_pop = int(zb["population"].sum()) if len(zb) else 0
+    cu = sub.conflict_units
+    shares = sub.partages
 
     # title and coverage
     row = sub.couverture["region"].loc[region]
@@ -436,33 +595,7 @@ def _build(sub: Analysis, region: str) -> Figure:
              "(tous stades)", fontsize=12, color=_TEXT, va="bottom", gid="sous-titre")
 
     # legend
-    handles: list[Any] = []
-    for stage in STAGES:
-        if stage in present:
-            handles.append(Patch(facecolor=COLOURS[stage], edgecolor="white",
-                                 label=f"{LABELS[stage]} ({present[stage]})"))
-    if gap_geom is not None:
-        handles.append(Patch(facecolor="white", edgecolor=_GAP_HATCH, hatch="////",
-                             label="Zone blanche (aucune CPTS)"))
-    if conflict_geom is not None:
-        handles.append(Patch(facecolor="white", edgecolor=_CONFLICT, hatch="xxx",
-                             linewidth=1.2, label="Commune en conflit entre CPTS"))
-    if small_gaps:
-        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9,
-                              markerfacecolor="white", markeredgecolor=_GAP_HATCH,
-                              markeredgewidth=1.8, label="Petite zone blanche (symbole)"))
-    if small_conflicts:
-        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=9,
-                              markerfacecolor="white", markeredgecolor=_CONFLICT,
-                              markeredgewidth=1.8, label="Petite commune en conflit (symbole)"))
-    if share_geom is not None:
-        handles.append(Line2D([], [], color=_SHARE_EDGE, linewidth=1.1, linestyle=(0, (3, 2)),
-                              label="Commune partagée par plusieurs CPTS"))
-    handles.append(Line2D([], [], color=_DEPT_EDGE, linewidth=0.6,
-                          label="Limite de département"))
-    handles.append(Line2D([], [], color=_REGION_EDGE, linewidth=1.3, label="Limite de région"))
-    if outside:
-        handles.append(Patch(facecolor=_OUTSIDE, edgecolor="white", label="Hors région"))
+    handles = legend_handles(drawn)
     legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.69, 0.89),
                         frameon=False, fontsize=9, title="Légende", title_fontsize=10.5,
                         alignment="left", handlelength=2.2, handleheight=1.3,
@@ -499,7 +632,7 @@ def _build(sub: Analysis, region: str) -> Figure:
     fig.text(0.69, 0.085, "\n".join(lines), fontsize=9, color=_TEXT, va="bottom",
              linespacing=1.45, gid="chiffres")
 
-    fig.text(_MAP_BOX[0], 0.03, _sources(sub), fontsize=7.5, color=_MUTED, va="bottom",
+    fig.text(_MAP_BOX[0], 0.03, sources(sub), fontsize=7.5, color=_MUTED, va="bottom",
              gid="sources")
     return fig
 
@@ -566,15 +699,15 @@ def write_figures(analysis: Analysis, directory: Path, *, regions: list[str] | N
     import matplotlib
 
     formats = [fmt for fmt, wanted in (("png", png), ("svg", svg)) if wanted]
-    codes = _region_codes(analysis, regions)
+    codes = region_codes(analysis, regions)
     if not formats or not codes:
         return []
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         for code in codes:
-            sub = _slice(analysis, code)
+            sub = region_analysis(analysis, code)
             fig = _build(sub, code)
             title = (f"{sub.reference.region_name(code)} ({code}) — CPTS par stade. "
                      "Couverture : "

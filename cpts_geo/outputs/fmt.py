@@ -6,7 +6,7 @@ no-break space (U+00A0), as the French typographic rules (and the ministry's tab
 
 from __future__ import annotations
 
-__all__ = ["NBSP", "NNBSP", "fmt_int", "fmt_pct"]
+__all__ = ["NBSP", "NNBSP", "fmt_eur", "fmt_int", "fmt_pct"]
 
 NBSP = "\u00a0"  # no-break space: before %, between a number and its unit
 NNBSP = "\u202f"  # narrow no-break space: the thousands separator
@@ -34,3 +34,14 @@ def fmt_pct(value: float) -> str:
     True
     """
     return f"{float(value):.2f}".replace(".", ",") + NBSP + "%"
+
+
+def fmt_eur(value: float) -> str:
+    """An amount in whole euros, with French thousands separators and a no-break space.
+
+    Examples
+    --------
+    >>> fmt_eur(380000) == "380" + NNBSP + "000" + NBSP + "€"
+    True
+    """
+    return fmt_int(value) + NBSP + "€"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .spreadsheet import write_xlsx
 from .tables import neutralise, write_table
 
 if TYPE_CHECKING:
@@ -104,13 +105,9 @@ def write_proposals(proposals: Proposals, directory: Path,
     }
     written = [write_table(_flat(frame), directory / f"{name}.csv")
                for name, frame in tables.items()]
-    path = directory / "propositions.xlsx"
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            _flat(frame).to_excel(writer, sheet_name=name[:31], index=False)
-        pd.DataFrame({"regle": [proposals.regle]}).to_excel(writer, sheet_name="regle",
-                                                            index=False)
-    written.append(path)
+    written.append(write_xlsx({**{name: _flat(frame) for name, frame in tables.items()},
+                               "regle": pd.DataFrame({"regle": [proposals.regle]})},
+                              directory / "propositions.xlsx"))
     if registry_table is not None:
         written.append(write_table(registry_table, directory / "registre_propose.csv"))
     return written

@@ -2,7 +2,10 @@
 
 Callers write into a staging directory (:func:`cpts_geo.outputs.directories.staging`) that is
 published whole. Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``,
-``@`` first) are neutralised with a leading apostrophe.
+``@`` first) are neutralised with a leading apostrophe (:mod:`~cpts_geo.outputs.cells`). CSV files
+keep the machine names of the columns, which scripts read; the XLSX workbook is for people
+(:mod:`~cpts_geo.outputs.spreadsheet`: French titles, number formats, frozen header) and the
+GeoPackage carries its QGIS styles (:mod:`~cpts_geo.outputs.layer_styles`).
 """
 
 from __future__ import annotations
@@ -13,56 +16,24 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..reference.zones import ZONE_CRS
+from .cells import flatten, neutralise
+from .spreadsheet import write_xlsx
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["geo_layers", "neutralise", "write_gpkg", "write_results", "write_table",
-           "write_workbook"]
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["geo_layers", "neutralise", "result_tables", "write_gpkg", "write_results",
+           "write_table", "write_workbook"]
 
 
-def neutralise(value: Any) -> Any:
-    """Make a text cell safe for spreadsheets (no formula injection); other values unchanged.
-
-    Examples
-    --------
-    >>> neutralise("=1+1"), neutralise("Nice"), neutralise(-3)
-    ("'=1+1", 'Nice', -3)
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith(("str", "string")):
-            out[col] = out[col].map(
-                lambda v: neutralise(";".join(map(str, v)) if isinstance(v, (list, tuple))
-                                     else v))
-    return out
-
-
-_XLSX_CELL_MAX = 32_767
-
-
-def _fit_cell(value: Any) -> Any:
-    """Shorten text past Excel's cell limit, saying how much was left out (the CSV has all)."""
-    if isinstance(value, str) and len(value) > _XLSX_CELL_MAX:
-        cut = value[: _XLSX_CELL_MAX - 80]
-        cut = cut[: cut.rfind(";")] if ";" in cut else cut
-        rest = value.count(";") - cut.count(";")
-        return f"{cut}; … (+{rest} autres, liste complète dans le fichier CSV)"
-    return value
-
-
-def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False) -> Path:
+def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False,
+                sheet: str | None = None) -> Path:
     """Write ``frame`` as CSV (UTF-8 with BOM, ``;``, for Excel in French) or XLSX by suffix.
 
-    Lists become ``;``-separated text and formula-looking text is neutralised.
+    Lists become ``;``-separated text and formula-looking text is neutralised. A CSV file keeps
+    the machine names of the columns (scripts read them); an XLSX file is written by
+    :func:`~cpts_geo.outputs.spreadsheet.write_xlsx` (French titles, number formats, frozen
+    header), on one sheet named ``sheet`` (the file's name by default).
 
     Examples
     --------
@@ -72,39 +43,90 @@ def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False) -> Path
     ...     print(line)
     cpts;codes
     '=1+1;"06088;06029"
+    >>> import openpyxl
+    >>> ws = openpyxl.load_workbook(write_table(frame, tmp / "t.xlsx"))["t"]
+    >>> [c.value for c in ws[1]], [c.value for c in ws[2]]
+    (['CPTS', 'Codes INSEE'], ["'=1+1", '06088;06029'])
     """
-    flat = _flatten(frame)
+    path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        flat.to_excel(path, index=index, engine="openpyxl")
-    else:
-        flat.to_csv(path, index=index, sep=";", encoding="utf-8-sig")
+        return write_xlsx({sheet or path.stem: frame}, path, index=index)
+    flatten(frame).to_csv(path, index=index, sep=";", encoding="utf-8-sig")
     return path
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
-    """Write several layers into one GeoPackage (lists flattened to text).
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, *, styles: bool = True
+               ) -> Path:
+    """Write several layers into one GeoPackage (lists flattened to text), with QGIS styles.
+
+    Every layer is a ``MultiPolygon`` layer, also an empty one (QGIS would open a layer of
+    unknown geometry type as a table, unstyled).
+
+    With ``styles``, each layer gets its default QGIS style in the ``layer_styles`` table
+    (:func:`~cpts_geo.outputs.layer_styles.write_layer_styles`), so that QGIS opens it
+    coloured: ``territoires`` by stage, ``zones_blanches`` and ``conflits`` hatched.
 
     Examples
     --------
     >>> import pyogrio
     >>> layers = geo_layers(analysis)
     >>> path = write_gpkg({"territoires": layers["territoires"]}, tmp / "cpts.gpkg")
-    >>> [name for name, _ in pyogrio.list_layers(path)]
-    ['territoires']
+    >>> [(str(name), geom) for name, geom in pyogrio.list_layers(path)]
+    [('territoires', 'MultiPolygon'), ('layer_styles', None)]
     >>> pyogrio.read_info(path, layer="territoires")["features"]
     70
     """
     import geopandas as gpd
 
+    from .layer_styles import write_layer_styles
+
     for name, frame in layers.items():
-        flat = gpd.GeoDataFrame(_flatten(frame.drop(columns=frame.geometry.name)),
+        flat = gpd.GeoDataFrame(flatten(frame.drop(columns=frame.geometry.name)),
                                 geometry=frame.geometry.to_numpy(), crs=frame.crs)
-        flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        # one geometry type per layer, also when empty: QGIS opens it as polygons, styled
+        flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
+                     geometry_type="MultiPolygon", promote_to_multi=True)
+    if styles and layers:
+        write_layer_styles(path, {name: list(frame.columns) for name, frame in layers.items()})
     return path
 
 
 def _single_crs(analysis_zones: set[str]) -> str:
     return ZONE_CRS[next(iter(analysis_zones))] if len(analysis_zones) == 1 else "EPSG:4326"
+
+
+def result_tables(analysis: Any) -> dict[str, pd.DataFrame]:
+    """The tables of an analysis as they are written: name → table, in the order of the files.
+
+    ``couverture`` (France, then each région and département, ``niveau`` first),
+    ``territoires`` (with ``stade_libelle``, the French label of the stage), ``conflits``,
+    ``zones_blanches`` and ``partages``.
+
+    Examples
+    --------
+    >>> tables = result_tables(analysis)  # analyse(reg, ref, region="93")
+    >>> {name: len(t) for name, t in tables.items()}
+    {'couverture': 8, 'territoires': 70, 'conflits': 0, 'zones_blanches': 7, 'partages': 2}
+    >>> list(tables["territoires"].columns[:4])
+    ['cpts_id', 'cpts_nom', 'stade', 'stade_libelle']
+    """
+    from ..registry.stages import LABELS
+
+    cov = pd.concat([
+        analysis.couverture["france"].assign(niveau="france"),
+        analysis.couverture["region"].assign(niveau="region"),
+        analysis.couverture["departement"].assign(niveau="departement"),
+    ]).reset_index()
+    cov = cov[["niveau", *[c for c in cov.columns if c != "niveau"]]]
+    terr = analysis.territories.table.reset_index()
+    terr.insert(3, "stade_libelle", terr["stade"].map(LABELS))
+    return {
+        "couverture": cov,
+        "territoires": terr,
+        "conflits": analysis.conflits,
+        "zones_blanches": analysis.zones_blanches,
+        "partages": analysis.partages,
+    }
 
 
 def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
@@ -113,8 +135,9 @@ def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
 
     Files: ``couverture.csv`` (by région and département), ``territoires.csv``,
     ``conflits.csv``, ``zones_blanches.csv``, ``partages.csv``, ``couverture.xlsx`` (every table
-    on its own sheet) and ``cpts.gpkg`` (layers ``territoires``, ``conflits``,
-    ``zones_blanches``; in the zone's CRS when the analysis lies in one zone, else EPSG:4326).
+    on its own sheet, for people: French titles, number formats, frozen header) and ``cpts.gpkg``
+    (layers ``territoires``, ``conflits``, ``zones_blanches`` with their QGIS styles; in the
+    zone's CRS when the analysis lies in one zone, else EPSG:4326).
 
     Examples
     --------
@@ -124,33 +147,10 @@ def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
     >>> pd.read_csv(tmp / "zones_blanches.csv", sep=";", encoding="utf-8-sig")["codes"][1]
     '06079;06138;83133'
     """
-    from ..registry.stages import LABELS
-
-    written: list[Path] = []
-    cov = pd.concat([
-        analysis.couverture["france"].assign(niveau="france"),
-        analysis.couverture["region"].assign(niveau="region"),
-        analysis.couverture["departement"].assign(niveau="departement"),
-    ]).reset_index()
-    cov = cov[["niveau", *[c for c in cov.columns if c != "niveau"]]]
-    terr = analysis.territories.table.reset_index()
-    terr.insert(3, "stade_libelle", terr["stade"].map(LABELS))
-    tables = {
-        "couverture": cov,
-        "territoires": terr,
-        "conflits": analysis.conflits,
-        "zones_blanches": analysis.zones_blanches,
-        "partages": analysis.partages,
-    }
-    for name, frame in tables.items():
-        written.append(write_table(frame, directory / f"{name}.csv"))
+    tables = result_tables(analysis)
+    written = [write_table(frame, directory / f"{name}.csv") for name, frame in tables.items()]
     if xlsx:
-        path = directory / "couverture.xlsx"
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            for name, frame in tables.items():
-                _flatten(frame).map(_fit_cell).to_excel(writer, sheet_name=name[:31],
-                                                        index=False)
-        written.append(path)
+        written.append(write_xlsx(tables, directory / "couverture.xlsx"))
     if gpkg and analysis.territories.geometry:
         written.append(write_gpkg(geo_layers(analysis), directory / "cpts.gpkg"))
     return written
@@ -207,10 +207,7 @@ def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFr
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Write each table on its own sheet of one XLSX workbook.
-
-    Lists become text, formulas are neutralised, cells past Excel's limit shortened and sheet
-    names cut to 31 characters.
+    """Write each table on its own sheet of one XLSX workbook (see :func:`write_xlsx`).
 
     Examples
     --------
@@ -220,7 +217,4 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     >>> book.sheetnames, book["a"]["A2"].value
     (['a', 'b'], "'=1")
     """
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in tables.items():
-            _flatten(frame).map(_fit_cell).to_excel(writer, sheet_name=name[:31], index=False)
-    return path
+    return write_xlsx(tables, path)

@@ -1,0 +1,221 @@
+"""Write tables as an XLSX workbook that reads well in Excel or LibreOffice, in French.
+
+Every sheet has French column titles (:func:`~cpts_geo.outputs.columns.column_title`) in a bold,
+frozen header row with filter buttons, columns as wide as their content (within bounds), and
+typed cells: numbers stay numbers, with a number format chosen by the column's kind
+(:func:`~cpts_geo.outputs.columns.column_kind`):
+
+- populations and counts ``#,##0`` (Excel shows ``5 218 960`` in a French locale);
+- rates as real percentages: the tables hold percent (``98.06``), the cell holds the fraction
+  (``0.9806``) with the format ``0.00 %``, so it shows ``98,06 %`` and a formula multiplying a
+  population by it gives the right number;
+- euros ``#,##0 "€"``; areas ``#,##0.00``; dates ``dd/mm/yyyy``.
+
+Lists are ``;``-joined text, text that would run as a formula is neutralised, and text past
+Excel's cell limit is cut, saying so (:mod:`~cpts_geo.outputs.cells`). Sheets are written in
+openpyxl's write-only mode, row by row, which is faster than building the workbook in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .cells import fit_cell, flatten
+from .columns import Kind, column_kind, column_title
+
+__all__ = ["NUMBER_FORMATS", "write_xlsx"]
+
+#: The number format of each kind of column (Excel's codes; the locale decides the separators).
+NUMBER_FORMATS: dict[Kind, str] = {
+    "population": "#,##0",
+    "nombre": "#,##0",
+    "euros": '#,##0 "€"',
+    "taux": "0.00 %",
+    "superficie": "#,##0.00",
+}
+_DATE_FORMAT = "dd/mm/yyyy"
+_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+_MIN_WIDTH = 6
+_MAX_WIDTH = 60
+_TITLE_WIDTH = 18  # a longer title wraps onto more lines rather than widening its column
+_LINE_HEIGHT = 15.0  # points, one line of the header
+_HEADER_FILL = "E7ECF2"
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    base = _BAD_SHEET_CHARS.sub("_", str(name)).strip("'")[:31] or "tableau"
+    out, i = base, 2
+    while out.lower() in taken:
+        suffix = f" ({i})"
+        out, i = base[: 31 - len(suffix)] + suffix, i + 1
+    taken.add(out.lower())
+    return out
+
+
+def _is_dates(values: pd.Series) -> bool:
+    present = values.dropna()
+    return bool(len(present)) and all(isinstance(v, dt.date) for v in present)
+
+
+def _values(series: pd.Series, kind: Kind) -> tuple[list[Any], str | None]:
+    """The cell values of a column (``None`` for missing) and their number format."""
+    fmt: str | None = None
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in (
+            "integer", "floating", "mixed-integer-float", "decimal"):
+        series = pd.to_numeric(series)  # numbers held as objects (e.g. ints with None)
+    if pd.api.types.is_bool_dtype(series):
+        values = series.astype(object)
+    elif pd.api.types.is_numeric_dtype(series):
+        values = series.astype(float) / 100 if kind == "taux" else series
+        fmt = NUMBER_FORMATS.get(kind)
+        values = values.astype(object)
+    elif pd.api.types.is_datetime64_any_dtype(series) or _is_dates(series):
+        stamps = pd.to_datetime(series)
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_localize(None)
+        dated = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+        fmt = _DATE_FORMAT if dated else _DATETIME_FORMAT
+        values = stamps.astype(object)
+    else:
+        values = series.map(fit_cell).astype(object)
+    return values.where(series.notna(), None).tolist(), fmt
+
+
+def _text_width(value: Any, fmt: str | None) -> int:
+    """Characters a value takes once formatted (about: proportional fonts vary)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, (dt.date, dt.datetime)):
+        return 16 if fmt == _DATETIME_FORMAT else 10
+    if isinstance(value, (int, float)) and fmt is not None:
+        if fmt == NUMBER_FORMATS["taux"]:
+            return len(f"{100 * value:,.2f} %")
+        decimals = 2 if fmt == NUMBER_FORMATS["superficie"] else 0
+        extra = 2 if fmt == NUMBER_FORMATS["euros"] else 0
+        return len(f"{value:,.{decimals}f}") + extra
+    text = str(value)
+    return max(map(len, text.splitlines() or [""]))
+
+
+def _column_width(title: str, values: list[Any], fmt: str | None) -> int:
+    if values and fmt is not None:  # numbers: the widest is the largest or the smallest
+        numbers = [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+        probe = [max(numbers), min(numbers)] if numbers else []
+    else:
+        probe = values
+    content = max((_text_width(v, fmt) for v in probe), default=0)
+    longest_word = max((len(w) for w in title.split()), default=0)
+    width = max(content, min(len(title), _TITLE_WIDTH), longest_word) + 2
+    return max(_MIN_WIDTH, min(width, _MAX_WIDTH))
+
+
+def _write_sheet(ws: Any, frame: pd.DataFrame) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    names = [str(c) for c in frame.columns]
+    titles = [column_title(c) for c in names]
+    columns: list[list[Any]] = []
+    formats: list[str | None] = []
+    for name, (_, series) in zip(names, frame.items(), strict=True):
+        values, fmt = _values(series, column_kind(name))
+        columns.append(values)
+        formats.append(fmt)
+
+    widths = [_column_width(t, v, f) for t, v, f in zip(titles, columns, formats, strict=True)]
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    lines = max((len(textwrap.wrap(t, max(w - 3, 1))) for t, w in zip(titles, widths,
+                                                                        strict=True)), default=1)
+    ws.row_dimensions[1].height = _LINE_HEIGHT * max(lines, 1) + 3
+    ws.freeze_panes = "A2"
+    last = get_column_letter(max(len(names), 1))
+    ws.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    bold = Font(name="Calibri", size=11, bold=True)  # the workbook font, in bold
+    fill = PatternFill("solid", fgColor=_HEADER_FILL)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    rule = Border(bottom=Side(style="thin", color="7F7F7F"))
+    header = []
+    for title in titles:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font, cell.fill, cell.alignment, cell.border = bold, fill, wrap, rule
+        header.append(cell)
+    ws.append(header)
+
+    def typed(value: Any, fmt: str) -> Any:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = fmt
+        return cell
+
+    styled = [
+        [None if v is None else typed(v, fmt) for v in values] if fmt is not None else values
+        for values, fmt in zip(columns, formats, strict=True)
+    ]
+    for row in zip(*styled, strict=True):
+        ws.append(row)
+
+
+def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path, *,
+               index: bool = False) -> Path:
+    r"""Write each table of ``sheets`` on its own sheet of the workbook ``path``.
+
+    Parameters
+    ----------
+    sheets
+        Sheet name → table, in the order of the sheets. Names are cut to Excel's 31
+        characters and cleaned of the characters Excel refuses (``[]:*?/\\``).
+    path
+        The ``.xlsx`` file to write (its directory must exist).
+    index
+        Write the tables' index as their first columns.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import openpyxl
+    >>> table = pd.DataFrame({"nom": ["=Nice"], "population": [342669],
+    ...                       "taux_tous_stades": [98.06], "codes": [["06088", "06029"]]})
+    >>> wb = openpyxl.load_workbook(write_xlsx({"essai": table}, tmp / "t.xlsx"))
+    >>> ws = wb["essai"]
+    >>> [c.value for c in ws[1]]
+    ['Nom', 'Population', 'Taux de couverture (tous stades)', 'Codes INSEE']
+    >>> [c.value for c in ws[2]], ws["B2"].number_format, ws["C2"].number_format
+    (["'=Nice", 342669, 0.9806, '06088;06029'], '#,##0', '0.00 %')
+    >>> ws.freeze_panes
+    'A2'
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    taken: set[str] = set()
+    for name, frame in sheets.items():
+        table = frame.reset_index() if index else frame
+        ws = wb.create_sheet(_sheet_name(name, taken))
+        _write_sheet(ws, flatten(table))
+    if not sheets:
+        wb.create_sheet("tableau")
+    wb.save(path)
+    return path
