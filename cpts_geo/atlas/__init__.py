@@ -1,11 +1,14 @@
 """The atlas: interactive HTML pages (folium) and static figures. Rendering only.
 
 :func:`write_atlas` writes a national index (``index.html``) and one page per région
-(``<code>.html``) from an :class:`~cpts_geo.analysis.Analysis`, with Leaflet and the atlas's own
-script shipped beside them in ``lib/``: the pages open with no network. Modules:
-:mod:`~cpts_geo.atlas.pages` (the pages), :mod:`~cpts_geo.atlas.display` (display geometry:
-coverage simplification, unions, GeoJSON), :mod:`~cpts_geo.atlas.assets` (offline assets, safe
-JSON embedding). folium is imported only when pages are written.
+(``<code>.html``) from an :class:`~cpts_geo.analysis.Analysis`. Each page is one self-contained
+file (Leaflet, the page scripts and the data inlined): it opens with no network, copied alone or
+in a sandboxed frame. Modules: :mod:`~cpts_geo.atlas.pages` (the pages),
+:mod:`~cpts_geo.atlas.display` (display geometry: coverage simplification, unions),
+:mod:`~cpts_geo.atlas.codec` (compact geometry text), :mod:`~cpts_geo.atlas.units` (the unit
+graph of the composer), :mod:`~cpts_geo.atlas.palette` (colour modes and their checks),
+:mod:`~cpts_geo.atlas.assets` (inlined assets, safe JSON embedding). folium is imported only
+when pages are written.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False) -> list[Path]:
-    """Write the atlas into ``directory``: ``index.html``, one page per région, ``lib/``.
+    """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
     Parameters
     ----------
@@ -95,22 +98,18 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     >>> [p.name for p in pages]
     ['index.html', '93.html']
     >>> sorted(p.name for p in (tmp / "atlas").iterdir())
-    ['93-communes.js', '93.embed.html', '93.html', 'index.embed.html', 'index.html', 'lib']
+    ['93.embed.html', '93.html', 'index.embed.html', 'index.html']
     """
-    from .assets import copy_static
-    from .pages import AtlasContext, communes_file, national_page, region_page
+    from .pages import AtlasContext, national_page, region_page
 
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
-    copy_static(directory)
     ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
     pages: list[Path] = []
     for code in codes:
-        page, communes = region_page(ctx, code)
         path = directory / ctx.pages[code]
-        path.write_text(page, encoding="utf-8")
-        (directory / communes_file(code)).write_text(communes, encoding="utf-8")
+        path.write_text(region_page(ctx, code), encoding="utf-8")
         pages.append(path)
     index = directory / "index.html"
     index.write_text(national_page(ctx), encoding="utf-8")
