@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import test_atlas_browser as _browser_tests
 
 from cpts_geo.analysis import analyse
 from cpts_geo.analysis.check import check_project
@@ -27,10 +28,10 @@ from cpts_geo.analysis.topology import adjacency
 from cpts_geo.atlas import write_atlas
 from cpts_geo.registry import registry_from_frame
 
-from test_atlas_browser import browser, visit  # noqa: F401  (fixtures)
-
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[1]
+browser = _browser_tests.browser  # the fixtures of the browser tests
+visit = _browser_tests.visit
 KEYS = ("cpts_id", "cpts_nom", "codes", "conflits", "population_totale", "population_ponderee",
         "population_nouvelle", "taille", "plafond_aci", "d_un_seul_tenant", "parties",
         "enclaves", "remplace", "homonyme")
@@ -120,7 +121,7 @@ def test_revision_of_an_existing_cpts(ref, paca, paca_atlas, visit):
     v = visit(paca_atlas)
     start = v.page.evaluate("() => cptsGeo.composer.startFrom('PACA-028')")
     assert start["remplace"] == "PACA-028" and start["conflits"] == []  # shares are kept
-    codes = start["codes"][1:] + ["06004"]
+    codes = [*start["codes"][1:], "06004"]
     page = v.page.evaluate("c => cptsGeo.composer.select(c, {revise: 'PACA-028'})", codes)
     expected = _check(ref, paca, codes, revise="PACA-028", shared=shared & set(codes),
                       cpts_id="PACA-028", name=page["cpts_nom"])
