@@ -6,7 +6,8 @@ from the same cleaned coverage the check uses (:meth:`cpts_geo.reference.Referen
 
 * **Nodes** are the page's units: the région's finest units, the units of every CPTS claiming one
   of them (territories are drawn whole), and the *ring* of units bordering those (so that the
-  neighbours of every drawn CPTS are known).
+  neighbours of every drawn CPTS are known). The rook adjacency of the whole zone is computed
+  once (:func:`zone_graph`) and each page takes its part of it.
 * **Edges** are rook adjacencies (:func:`cpts_geo.analysis.topology.adjacency`: the borders share
   a line), the relation :func:`~cpts_geo.analysis.topology.components` uses for a project's parts.
 * **Outside**: a unit touching the outer boundary of the zone's coverage (the sea, a frontier),
@@ -30,12 +31,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..analysis.topology import adjacency, geometry_keys, zone_tree
+from ..analysis.topology import adjacency, geometry_keys
 
 if TYPE_CHECKING:
     from ..reference import Reference
 
-__all__ = ["UnitGraph", "boundary_touch", "page_graph"]
+__all__ = ["UnitGraph", "boundary_touch", "page_graph", "zone_graph"]
 
 
 def _segment_keys(coords: np.ndarray, ring_offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,20 +149,36 @@ class UnitGraph:
         return [sorted(n) for n in out]
 
 
-def _ring_of(reference: Reference, zone: str, codes: Sequence[str]) -> list[str]:
-    """Finest units of ``zone`` not in ``codes`` whose polygon meets one of ``codes``'s."""
-    geoms = reference.geometry(zone)
+def zone_graph(reference: Reference, zone: str) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """Rook adjacency of every finest unit of ``zone``, as a sparse row structure (once).
+
+    Returns
+    -------
+    tuple
+        ``(codes, indptr, indices)``: the neighbours of ``codes[i]`` are
+        ``codes[indices[indptr[i]:indptr[i + 1]]]``, ascending.
+
+    Examples
+    --------
+    >>> codes, indptr, indices = zone_graph(ref, "974")
+    >>> i = codes.get_loc("97411")
+    >>> int(indptr[i + 1] - indptr[i]) > 0
+    True
+    """
+    key = f"atlas:zone_graph:{zone}"
+    if key in reference.memo:
+        return reference.memo[key]
     finest = reference.finest
-    pos = geoms.index.get_indexer(geometry_keys(reference, zone, list(codes)))
-    polys = np.asarray(geoms.array, dtype=object)[pos[pos >= 0]]
-    if not len(polys):
-        return []
-    hits = np.unique(zone_tree(reference, zone).query(polys, predicate="intersects")[1])
-    hit_codes = set(geoms.index[hits])
-    units = finest.index[(finest["zone"] == zone).to_numpy()]
-    keys = geometry_keys(reference, zone, list(units))
-    have = set(codes)
-    return [c for c, k in zip(units, keys, strict=True) if k in hit_codes and c not in have]
+    codes = finest.index[(finest["zone"] == zone).to_numpy()]
+    left, right = adjacency(reference, zone, list(codes))
+    src = np.concatenate([left, right])
+    dst = np.concatenate([right, left])
+    order = np.lexsort((dst, src))
+    src, dst = src[order], dst[order]
+    indptr = np.searchsorted(src, np.arange(len(codes) + 1)).astype(np.int64)
+    result = (codes, indptr, dst.astype(np.int64))
+    reference.memo[key] = result
+    return result
 
 
 def page_graph(reference: Reference, zone: str, codes: Sequence[str]) -> UnitGraph:
@@ -188,35 +205,37 @@ def page_graph(reference: Reference, zone: str, codes: Sequence[str]) -> UnitGra
     >>> [g.codes[j] for j in g.neighbours()[0] if not g.ring[j]]  # 1er borders 2e and 3e
     ['13202', '13203']
     """
+    all_codes, indptr, indices = zone_graph(reference, zone)
     own = list(dict.fromkeys(str(c) for c in codes))
-    ring = _ring_of(reference, zone, own)
-    beyond = _ring_of(reference, zone, own + ring)
-    everything = own + ring + beyond
-    left, right = adjacency(reference, zone, everything)
-    n, m = len(own), len(own) + len(ring)
-    # a ring unit bordering a unit beyond the ring touches what the page does not hold
-    out_edge = np.zeros(len(everything), dtype=bool)
-    cross = (left < m) & (right >= m)
-    out_edge[left[cross]] = True
-    inside = right < m
-    left, right = left[inside], right[inside]
-    # keep only ring units that really border an own unit (bounding boxes overestimate)
-    touching = np.zeros(m, dtype=bool)
-    touching[:n] = True
-    touching[right[left < n]] = True
-    keep = np.flatnonzero(touching)
-    new_pos = np.full(m, -1, dtype=np.int64)
-    new_pos[keep] = np.arange(len(keep))
-    pair = (new_pos[left] >= 0) & (new_pos[right] >= 0)
-    # a ring unit dropped here borders no own unit; an own unit bordering it is still fine
-    dropped_neighbour = np.zeros(m, dtype=bool)
-    dropped_neighbour[left[~pair & (new_pos[left] >= 0)]] = True
-    dropped_neighbour[right[~pair & (new_pos[right] >= 0)]] = True
-    kept_codes = [everything[i] for i in keep]
+    own_pos = all_codes.get_indexer(own)
+    if (own_pos < 0).any():
+        missing = [c for c, p in zip(own, own_pos, strict=True) if p < 0]
+        raise ValueError(f"`codes` hold units not in zone {zone!r}: {', '.join(missing[:10])}")
+    def nbrs(pos: np.ndarray) -> np.ndarray:
+        if not len(pos):
+            return np.empty(0, dtype=np.int64)
+        counts = indptr[pos + 1] - indptr[pos]
+        starts = np.repeat(indptr[pos], counts)
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        return indices[starts + offsets]
+
+    in_own = np.zeros(len(all_codes), dtype=bool)
+    in_own[own_pos] = True
+    ring_pos = np.unique(nbrs(own_pos))
+    ring_pos = ring_pos[~in_own[ring_pos]]
+    pos = np.concatenate([own_pos, ring_pos]).astype(np.int64)
+    local = np.full(len(all_codes), -1, dtype=np.int64)
+    local[pos] = np.arange(len(pos))
+    counts = indptr[pos + 1] - indptr[pos]
+    src = np.repeat(np.arange(len(pos)), counts)
+    dst = local[nbrs(pos)]
+    beyond = np.zeros(len(pos), dtype=bool)
+    beyond[src[dst < 0]] = True  # borders a unit the page does not hold
+    keep = (dst >= 0) & (src < dst)
+    kept_codes = [str(c) for c in all_codes[pos]]
     outer, holes = boundary_touch(reference, zone)
     gkeys = geometry_keys(reference, zone, kept_codes)
     touch = outer.reindex(gkeys).fillna(True).to_numpy(dtype=bool)  # no polygon: outside
-    outside = touch | out_edge[keep] | dropped_neighbour[keep]
     hole_list = [tuple(h) if isinstance(h, tuple) else () for h in holes.reindex(gkeys)]
-    return UnitGraph(kept_codes, np.arange(len(keep)) >= n, outside, hole_list,
-                     new_pos[left[pair]], new_pos[right[pair]])
+    return UnitGraph(kept_codes, np.arange(len(pos)) >= len(own), touch | beyond, hole_list,
+                     src[keep], dst[keep])
