@@ -6,17 +6,18 @@
 (function (G) {
   "use strict";
 
-  /* Every integer of an encoded-polyline string. */
+  /* Every integer of an encoded-polyline string (|value| < 2^30: coordinates in 1e-5
+   * degrees, positions and counts; bit operations are exact there). */
   function integers(text) {
     var out = [];
     var shift = 0;
     var acc = 0;
     for (var i = 0; i < text.length; i++) {
       var b = text.charCodeAt(i) - 63;
-      acc += (b & 31) * Math.pow(2, shift);
+      acc |= (b & 31) << shift;
       shift += 5;
       if (b < 32) {
-        out.push(acc % 2 ? -(acc + 1) / 2 : acc / 2);
+        out.push(acc & 1 ? ~(acc >>> 1) : acc >>> 1);
         shift = 0;
         acc = 0;
       }
