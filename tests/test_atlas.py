@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from cpts_geo.analysis import Analysis, analyse, for_region
 from cpts_geo.atlas import atlas_regions, write_atlas
-from cpts_geo.atlas.assets import escape_script_text, script_json
+from cpts_geo.atlas.assets import STATIC, escape_script_text, script_json
+from cpts_geo.atlas.codec import decode_geometry
 from cpts_geo.atlas.display import (
     NATIONAL_TOLERANCE_M,
     REGION_DECIMALS,
@@ -84,11 +85,18 @@ def atlas_build(ref, paca, base: Path) -> tuple[Analysis, Path, list[Path]]:
 
 
 def page_data(path: Path) -> dict:
-    """The JSON embedded in a page."""
+    """The JSON embedded in a page, its encoded geometries decoded to GeoJSON ``geometry``."""
     text = path.read_text(encoding="utf-8")
     m = re.search(r'<script type="application/json" id="atlas-data">(.*?)</script>', text, re.S)
     assert m, f"no atlas data in {path}"
-    return json.loads(m.group(1))
+    data = json.loads(m.group(1))
+    layers = [*data["territoires"].values()] + [
+        data[k] for k in ("zones_blanches", "conflits", "partages", "contexte")]
+    for fc in layers:
+        for f in fc["features"]:
+            f["geometry"] = {"type": "MultiPolygon",
+                             "coordinates": decode_geometry(f.pop("g"), data["decimals"])}
+    return data
 
 
 @pytest.fixture(scope="session")
@@ -108,9 +116,9 @@ def test_pages_written(atlas):
     national, out, pages = atlas
     assert [p.name for p in pages] == ["index.html", "04.html", "93.html"]
     assert atlas_regions(national) == ["04", "93"]
-    for name in ("lib/leaflet/leaflet.js", "lib/leaflet/leaflet.css", "lib/leaflet/LICENSE",
-                 "lib/atlas.js", "lib/atlas.css", "93-communes.js", "04-communes.js"):
-        assert (out / name).is_file(), name
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["04.embed.html", "04.html", "93.embed.html", "93.html", "index.embed.html",
+                     "index.html"]  # one file per page: nothing to copy beside it
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="93.html"' in index and 'href="04.html"' in index
     assert 'href="11.html"' not in index  # no CPTS in Île-de-France: no page, no link
@@ -139,17 +147,18 @@ _EXTERNAL = re.compile(
     r"""|(?:@import)""", re.I)
 
 
-@pytest.mark.parametrize("name", ["index.html", "93.html", "04.html", "93-communes.js",
-                                  "lib/atlas.js", "lib/atlas.css", "lib/leaflet/leaflet.css"])
+@pytest.mark.parametrize("name", ["index.html", "93.html", "04.html"])
 def test_no_external_resource(atlas, name):
     _, out, _ = atlas
     text = (out / name).read_text(encoding="utf-8")
+    leaflet = (STATIC / "leaflet" / "leaflet.js").read_text(encoding="utf-8")
+    assert f"<script>{leaflet}</script>" in text  # inlined as shipped...
+    text = text.replace(leaflet, "")  # ...whose attribution links to leafletjs.com
+    assert not re.findall(r"<script[^>]*\bsrc=|<link\b", text)  # nothing loaded beside
     assert not _EXTERNAL.findall(text)
     for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrap", "netdna", "fontawesome"):
         assert cdn not in text
     assert "http://" not in text.replace("http://www.w3.org/", "")
-    if name.endswith(".html"):
-        assert 'src="lib/leaflet/leaflet.js"' in text and 'src="lib/atlas.js"' in text
 
 
 def test_tiles_add_only_the_basemap(atlas, tmp_path):
@@ -162,7 +171,7 @@ def test_tiles_add_only_the_basemap(atlas, tmp_path):
 
 def test_input_text_is_escaped(atlas):
     _, out, pages = atlas
-    for path in [*pages, out / "93-communes.js"]:
+    for path in pages:
         text = path.read_text(encoding="utf-8")
         assert "<img" not in text, path
         assert "registre<b>" not in text, path
@@ -202,9 +211,15 @@ def test_region_page_data_matches_analysis(atlas):
     assert sorted(f["properties"]["n"] for f in data["partages"]["features"]) == ["Nice",
                                                                                    "Toulon"]
     assert len(data["contexte"]["features"]) == 6  # the six départements of PACA
-    assert len(data["search"]) == len(region.scope)
-    sisteron = next(r for r in data["search"] if r[0] == "04209")
-    assert sisteron[1] == "Sisteron" and sisteron[4] == []  # in a zone blanche
+    units = data["units"]
+    own = [c for c, r in zip(units["c"], units["r"], strict=True) if r == "0"]
+    assert set(region.scope) <= set(own)  # the région, and units of its CPTS beyond it
+    at = units["c"].index("04209")
+    assert units["n"][at] == "Sisteron" and units["k"][at] == []  # in a zone blanche
+    assert data["zb"][units["zb"][str(at)]][0] in set(region.zones_blanches["zone_blanche"])
+    nice = units["c"].index("06088")
+    assert sorted(data["cpts"][-1 - k][0] for k in units["k"][nice]) == [
+        "PACA-028", "PACA-029", "PACA-030"]  # claims declared shared are negative
 
 
 def test_region_panel_figures_match_analysis(atlas):
@@ -351,3 +366,80 @@ def test_display_union_across_zones_and_missing_units(ref):
     info = display.unit_info(["06088", "XXXXX"])
     assert info.loc[0].notna().all() and info.loc[1].isna().all()
     assert display.unit_geojson(["XXXXX", "06088"])[0] is None
+
+
+# ------------------------------------------------------------------------------------------
+# palettes, geometry codec, inlined assets (issue 12)
+
+
+@pytest.mark.parametrize("name", ["stage", "tier", "population", "density"])
+def test_palettes_hold_for_colour_blind_readers(name):
+    """Machado et al. (2009) simulation, CIE76 ΔE, WCAG contrast of text on the swatches."""
+    from cpts_geo.atlas import palette
+    from cpts_geo.registry.stages import COLOURS
+
+    colours = {"stage": list(COLOURS.values()), "tier": list(palette.TIER_COLOURS.values()),
+               "population": list(palette.POPULATION_COLOURS),
+               "density": list(palette.DENSITY_COLOURS)}[name]
+    assert len(set(colours)) == len(colours)
+    d, vision, a, b = palette.min_distance(colours)
+    assert d >= palette.MIN_DELTA_E, (vision, a, b, d)
+    for colour in colours:
+        assert palette.contrast_ratio(colour, palette.text_colour(colour)) >= 4.5, colour
+    if name != "stage":  # sequential: lightness falls with the class, for every vision
+        for vision in (None, "protanopie", "deuteranopie", "tritanopie"):
+            lum = [float(np.array([0.2126, 0.7152, 0.0722]) @ palette.simulate(c, vision))
+                   for c in colours]
+            assert lum == sorted(lum, reverse=True), (name, vision)
+
+
+def test_hatch_colours_contrast_with_white():
+    from cpts_geo.atlas import palette
+
+    for key, colour in palette.HATCH_COLOURS.items():
+        assert palette.contrast_ratio(colour, "#ffffff") >= 3.0, key
+    assert palette.contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert palette.delta_e("#1b7837", "#1b7837", "tritanopie") == 0.0
+
+
+def test_codec_round_trips_real_outlines(ref):
+    from cpts_geo.atlas.codec import encode_geometries, encode_integers
+
+    display = Display(ref, tolerance=REGION_TOLERANCE_M, decimals=REGION_DECIMALS)
+    geoms = display.unit_geometry(["06088", "13201", "2A004", "97411", "99999"])
+    encoded = encode_geometries(geoms, REGION_DECIMALS)
+    assert encoded[-1] is None
+    for geom, enc in zip(geoms[:-1], encoded[:-1], strict=True):
+        back = shapely.MultiPolygon([shapely.Polygon(p[0], p[1:])
+                                     for p in decode_geometry(enc, REGION_DECIMALS)])
+        assert shapely.equals_exact(back.normalize(), shapely.MultiPolygon(
+            list(shapely.get_parts(geom))).normalize(), 0)
+        assert len(json.dumps(enc)) < 0.4 * len(shapely.to_geojson(geom))
+    assert encode_integers([]) == ""
+    with pytest.raises(ValueError, match="Polygon"):
+        encode_geometries([shapely.Point(0, 0)], 5)
+
+
+def test_inlined_assets_cannot_close_their_element(monkeypatch, tmp_path):
+    from cpts_geo.atlas import assets
+
+    (tmp_path / "atlas.js").write_text("var s = '</SCRIPT>';", encoding="utf-8")
+    monkeypatch.setattr(assets, "STATIC", tmp_path)
+    with pytest.raises(ValueError, match="cannot be inlined"):
+        assets._read("atlas.js")
+
+
+def test_unit_graph_outside_flags_against_shapely(ref):
+    """A unit is outside when its border meets the coverage's outer boundary (shapely)."""
+    from cpts_geo.atlas.units import boundary_touch
+
+    outer, holes = boundary_touch(ref, "metro")
+    geoms = ref.geometry("metro")
+    codes = ["06088", "13202", "13201", "04070", "83137", "05001", "04112"]
+    union = shapely.coverage_union_all(np.asarray(geoms.array))
+    shell = shapely.boundary(shapely.MultiPolygon(
+        [shapely.Polygon(p.exterior) for p in shapely.get_parts(union)]))
+    for code in codes:
+        touching = shapely.length(shapely.intersection(geoms[code].boundary, shell)) > 1.0
+        assert bool(outer[code]) == touching, code
+    assert all(h == () for h in holes[codes])

@@ -82,7 +82,8 @@ def built(ref, paca, tmp_path_factory):
 def visit(browser) -> Iterator[Callable[..., Visit]]:
     contexts = []
 
-    def open_page(path: Path, viewport: dict[str, int] | None = None) -> Visit:
+    def open_page(path: Path, viewport: dict[str, int] | None = None, *,
+                  ready: bool = True) -> Visit:
         context = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block")
         contexts.append(context)
         page = context.new_page()
@@ -107,7 +108,8 @@ def visit(browser) -> Iterator[Callable[..., Visit]]:
         page.on("pageerror", lambda e: v.page_errors.append(str(e)))
         page.on("dialog", dialog)
         page.goto(path.as_uri())
-        page.wait_for_function("window.__atlasReady === true", timeout=15_000)
+        if ready:
+            page.wait_for_function("window.__atlasReady === true", timeout=15_000)
         return v
 
     yield open_page
@@ -150,8 +152,7 @@ def test_region_page_opens_offline(built, visit):
     ARTIFACTS.mkdir(exist_ok=True)
     v.page.screenshot(path=str(ARTIFACTS / "atlas-93.png"))
     v.assert_clean()
-    assert any(u.endswith("/lib/leaflet/leaflet.js") for u in v.requests)
-    assert not any("communes.js" in u for u in v.requests)  # outlines wait to be asked for
+    assert v.requests == [(out / "93.html").as_uri()]  # one file: nothing else is loaded
     assert v.page.title() == "Atlas des CPTS — Provence-Alpes-Côte d'Azur (93)"
 
 
@@ -277,19 +278,18 @@ def test_search_finds_a_commune(built, visit):
     popup.wait_for()
     text = _norm(popup.inner_text())
     assert "Sisteron (04209)" in text and "zone blanche" in text
-    page.locator("path.atlas-highlight").wait_for()  # its outline, loaded on demand
+    page.locator("path.atlas-highlight").wait_for()  # its outline, from the page's units
     assert page.evaluate("CptsAtlas.map.getZoom()") > zoom + 2
-    assert any(u.endswith("/93-communes.js") for u in v.requests)
     page.screenshot(path=str(ARTIFACTS / "atlas-93-search.png"))
     v.assert_clean()
 
 
 def test_commune_outlines_on_demand(built, visit):
-    national, out, _ = built
-    n_units = len(for_region(national, "93").scope)
+    _, out, _ = built
+    units = page_data(out / "93.html")["units"]
+    n_units = units["r"].count("0")  # the région's units and those of its CPTS beyond it
     v = visit(out / "93.html")
     page = v.page
-    assert page.evaluate("typeof window.CptsAtlasCommunes") == "undefined"
     assert page.locator("path.atlas-commune").count() == 0
     box = page.locator('input[data-atlas-layer="communes"]')
     assert not box.is_checked()
@@ -372,3 +372,173 @@ def test_docs_screenshot(ref, paca, visit, tmp_path):
     if os.environ.get("CPTS_GEO_DOCS_SCREENSHOT"):
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS / "atlas-paca.png")
+
+
+# ------------------------------------------------------------------------------------------
+# pages that travel alone, colour modes, CPTS search and card, keyboard (issue 12)
+
+
+@pytest.fixture(scope="module")
+def real(ref, paca, tmp_path_factory):
+    """The atlas of the real PACA registry (no stage given) and its national analysis."""
+    national = analyse(paca, ref)
+    out = tmp_path_factory.mktemp("real") / "atlas"
+    write_atlas(national, out, regions=["93"])
+    return national, out
+
+
+def test_region_page_copied_alone_renders(built, visit, tmp_path):
+    national, out, _ = built
+    alone = tmp_path / "ailleurs" / "carte PACA.html"
+    alone.parent.mkdir()
+    shutil.copyfile(out / "93.html", alone)
+    v = visit(alone)
+    table = for_region(national, "93").territories.table
+    assert v.page.locator(".leaflet-pane path.atlas-stage").count() == len(table)
+    v.page.locator('input[data-atlas-layer="communes"]').check()
+    assert v.page.locator("path.atlas-commune").count() > len(table)
+    assert v.requests == [alone.as_uri()]
+    v.assert_clean()
+
+
+def test_embed_snippet_opened_from_disk_shows_the_map(built, visit):
+    national, out, _ = built
+    snippet = (out / "93.embed.html").read_text(encoding="utf-8")
+    assert 'sandbox="allow-scripts"' in snippet  # opaque origin: no sub-resource may load
+    v = visit(out / "93.embed.html", ready=False)
+    frame = v.page.frame_locator("iframe")
+    frame.locator("path.atlas-stage").first.wait_for(timeout=15_000)
+    n = len(for_region(national, "93").territories.table)
+    assert frame.locator(".leaflet-pane path.atlas-stage").count() == n
+    v.assert_clean()
+
+
+def _fills(page: Any) -> list[str]:
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.leaflet-pane path.atlas-stage')).map(p => p.getAttribute('fill'))""")
+
+
+def test_colour_modes(real, visit):
+    national, out = real
+    table = national.territories.table
+    v = visit(out / "93.html")
+    page = v.page
+    # no stage in the PACA listing: the page opens on the ACI tiers and says why
+    assert page.locator('input[name="atlas-mode"][value="taille"]').is_checked()
+    assert "Stade non renseigné dans le registre" in page.inner_text("#atlas-mode-note")
+    tiers = _fills(page)
+    assert len(set(tiers)) == table["taille"].nunique() > 1
+    keys = page.locator("#atlas-key .atlas-key-item")
+    counts = [int(_norm(t).split()[0]) for t in keys.locator(".atlas-count").all_inner_texts()]
+    assert counts == [int((table["taille"] == t).sum()) for t in (1, 2, 3, 4)]
+    page.locator('input[name="atlas-mode"][value="stade"]').check()
+    assert set(_fills(page)) == {"#8c8c8c"}  # every stage unknown: one grey
+    page.locator('input[name="atlas-mode"][value="densite"]').check()
+    dense = _fills(page)
+    assert len(set(dense)) >= 4 and dense != tiers
+    page.locator('input[name="atlas-mode"][value="population"]').check()
+    assert len(set(_fills(page))) >= 4
+    v.assert_clean()
+
+
+def test_cpts_search_and_card(real, visit):
+    national, out = real
+    row = national.territories.table.loc["PACA-055"]
+    v = visit(out / "93.html")
+    page = v.page
+    page.fill("#atlas-search", "baous")
+    option = page.locator("#atlas-search-results [role=option]").first
+    option.wait_for()
+    assert option.inner_text().startswith("CPTS des Baous")
+    page.press("#atlas-search", "ArrowDown")
+    assert option.get_attribute("aria-selected") == "true"
+    page.press("#atlas-search", "Enter")
+    card = page.locator("#atlas-card")
+    card.wait_for(state="visible")
+    assert page.evaluate("document.activeElement.id") == "atlas-card"
+    assert page.inner_text("#atlas-card-title") == "CPTS des Baous"
+
+    def field(name: str) -> str:
+        return _norm(card.locator(f'dd[data-field="{name}"]').inner_text())
+
+    assert field("population") == _norm(fmt_int(row["population"]) + " hab.")
+    assert field("taille").startswith(f"Taille {row['taille']}")
+    assert field("plafond_aci") == _norm(fmt_int(row["plafond_aci"]) + " €")
+    assert field("superficie_km2") == _norm(f"{row['superficie_km2']:.1f}".replace(".", ",")
+                                            + " km²")
+    assert field("stade") == LABELS["non_renseigne"]
+    members = national.members
+    names = national.reference.units["nom"]
+    expected = sorted(names[members.loc[members["cpts_id"] == "PACA-055", "code"]])
+    shown = card.locator(".atlas-card-communes li").all_inner_texts()
+    assert sorted(shown) == expected
+    voisines = card.locator(".atlas-card-voisines li").all_inner_texts()
+    assert voisines and "CPTS des Baous" not in voisines
+    page.keyboard.press("Escape")
+    assert card.is_hidden()
+    assert page.evaluate("document.activeElement.id") == "atlas-search"  # focus given back
+    v.assert_clean()
+
+
+def test_card_neighbours_match_the_geometry(real, ref, visit):
+    """Neighbouring CPTS on the card: those whose units border (or share) the CPTS's units."""
+    from cpts_geo.analysis.topology import adjacency
+
+    national, out = real
+    members = national.members
+    mine = set(members.loc[members["cpts_id"] == "PACA-055", "code"])
+    codes = sorted(set(members["code"]) | mine)
+    left, right = adjacency(ref, "metro", codes)
+    near = set(mine)
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if codes[i] in mine or codes[j] in mine:
+            near |= {codes[i], codes[j]}
+    expected = set(members.loc[members["code"].isin(near), "cpts_id"]) - {"PACA-055"}
+    v = visit(out / "93.html")
+    v.page.evaluate("cptsGeo.card.open('PACA-055')")
+    shown = set(v.page.locator("#atlas-card .atlas-card-voisines li").all_inner_texts())
+    table = national.territories.table
+    assert shown == set(table.loc[sorted(expected), "cpts_nom"])
+    v.assert_clean()
+
+
+def test_keyboard_reaches_search_and_layer_switches(built, visit):
+    _, out, _ = built
+    v = visit(out / "93.html")
+    page = v.page
+    reached: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("""() => { const a = document.activeElement;
+            return a.id || a.getAttribute('data-atlas-layer') || a.name || a.tagName; }"""))
+    assert "atlas-search" in reached
+    assert "stage:fonctionnement" in reached and "zones_blanches" in reached
+    assert "atlas-mode" in reached
+    assert reached.index("atlas-search") < reached.index("stage:fonctionnement")
+    while page.evaluate("document.activeElement.getAttribute('data-atlas-layer')") != (
+            "zones_blanches"):
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")  # a switch works from the keyboard
+    assert page.locator("path.atlas-zb").count() == 0
+    v.assert_clean()
+
+
+def test_accessible_tables(real, visit):
+    national, out = real
+    table = national.territories.table
+    v = visit(out / "93.html")
+    page = v.page
+    rows = page.locator("#atlas-table-cpts tbody tr")
+    assert rows.count() == len(table)
+    assert page.locator("#atlas-table-cpts caption").count() == 1
+    assert page.locator('#atlas-table-cpts th[scope="col"]').count() == 8
+    first = page.locator('#atlas-table-cpts tr[data-cpts="PACA-055"]')
+    cells = first.locator("td")
+    assert _norm(first.locator("th").text_content()) == "CPTS des Baous"  # in <details>
+    assert _norm(cells.nth(1).text_content()) == _norm(fmt_int(table.at["PACA-055",
+                                                                        "population"]))
+    zb = page.locator("#atlas-table-zb tbody tr")
+    assert zb.count() == len(for_region(national, "93").zones_blanches) == 7
+    assert page.get_attribute("html", "lang") == "fr"
+    assert page.get_attribute("#atlas-composer-figures", "aria-live") == "polite"
+    v.assert_clean()

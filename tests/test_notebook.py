@@ -157,9 +157,10 @@ def test_atlas_pages_figures_and_embed_snippets(executed):
     text = _text(executed, "atlas")
     assert "Pages : index.html, 93.html" in text
     files = next(x for x in text.splitlines() if x.startswith("Fichiers :"))
-    for name in ("index.html", "93.html", "93.png", "93.embed.html", "index.embed.html",
-                 "lib"):
-        assert name in files.split(": ", 1)[1].split(", ")
+    listed = files.split(": ", 1)[1].split(", ")
+    for name in ("index.html", "93.html", "93.png", "93.embed.html", "index.embed.html"):
+        assert name in listed
+    assert "lib" not in listed  # self-contained pages: nothing shipped beside them
     assert '<iframe src="93.html"' in text
     assert 'sandbox="allow-scripts"' in text and 'loading="lazy"' in text
     assert "Provence-Alpes-Côte d&#x27;Azur" in text

@@ -1,13 +1,16 @@
 """The atlas: interactive HTML pages (folium) and static figures. Rendering only.
 
 :func:`write_atlas` writes a national index (``index.html``) and one page per région
-(``<code>.html``) from an :class:`~cpts_geo.analysis.Analysis`, with Leaflet and the atlas's own
-script shipped beside them in ``lib/``: the pages open with no network. Modules:
-:mod:`~cpts_geo.atlas.pages` (the pages), :mod:`~cpts_geo.atlas.display` (display geometry:
-coverage simplification, unions, GeoJSON), :mod:`~cpts_geo.atlas.assets` (offline assets, safe
-JSON embedding), :mod:`~cpts_geo.atlas.figures` (PNG/SVG maps) and
-:mod:`~cpts_geo.atlas.reports` (one-page PDF reports). folium is imported only when pages are
-written. A progress bar is drawn on a terminal (:func:`cpts_geo.outputs.progress`).
+(``<code>.html``) from an :class:`~cpts_geo.analysis.Analysis`. Each page is one self-contained
+file (Leaflet, the page scripts and the data inlined): it opens with no network, copied alone or
+in a sandboxed frame. Modules: :mod:`~cpts_geo.atlas.pages` (the pages),
+:mod:`~cpts_geo.atlas.display` (display geometry: coverage simplification, unions),
+:mod:`~cpts_geo.atlas.codec` (compact geometry text), :mod:`~cpts_geo.atlas.units` (the unit
+graph of the composer), :mod:`~cpts_geo.atlas.palette` (colour modes and their checks),
+:mod:`~cpts_geo.atlas.assets` (inlined assets, safe JSON embedding). folium is imported only
+when pages are written. :mod:`~cpts_geo.atlas.figures` draws PNG/SVG maps and
+:mod:`~cpts_geo.atlas.reports` one-page PDF reports. A progress bar is drawn on a terminal
+(:func:`cpts_geo.outputs.progress`).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
                 pdf: bool = False) -> list[Path]:
-    """Write the atlas into ``directory``: ``index.html``, one page per région, ``lib/``.
+    """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
     Parameters
     ----------
@@ -101,16 +104,14 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     >>> [p.name for p in pages]
     ['index.html', '93.html']
     >>> sorted(p.name for p in (tmp / "atlas").iterdir())
-    ['93-communes.js', '93.embed.html', '93.html', 'index.embed.html', 'index.html', 'lib']
+    ['93.embed.html', '93.html', 'index.embed.html', 'index.html']
     """
     from ..outputs.progress_bar import progress
-    from .assets import copy_static
-    from .pages import AtlasContext, communes_file, national_page, region_page
+    from .pages import AtlasContext, national_page, region_page
 
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
-    copy_static(directory)
     ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
     pages: list[Path] = []
     figures = png or svg
@@ -118,10 +119,8 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     with progress(total=steps, desc="Atlas", unit="step") as bar:
         for code in codes:
             bar.set_postfix_str(f"page {code}", refresh=False)
-            page, communes = region_page(ctx, code)
             path = directory / ctx.pages[code]
-            path.write_text(page, encoding="utf-8")
-            (directory / communes_file(code)).write_text(communes, encoding="utf-8")
+            path.write_text(region_page(ctx, code), encoding="utf-8")
             pages.append(path)
             bar.update()
         bar.set_postfix_str("index", refresh=False)

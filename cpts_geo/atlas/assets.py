@@ -1,16 +1,20 @@
 """Offline assets of the atlas and safe embedding of data in pages.
 
 Leaflet is vendored from its npm package (``static/leaflet/``, see ``static/README.md``) with the
-atlas's own ``atlas.js`` and ``atlas.css``; :func:`copy_static` ships them beside the pages in
-``lib/``, which the pages reference relatively: nothing is loaded from a CDN. Data goes into a
-page as JSON inside ``<script type="application/json">``, serialised by :func:`script_json`, which
-escapes ``<``, ``>`` and ``&`` so that no input text can close the script element or open markup.
+atlas's own page scripts and style sheet; :func:`inline_assets` writes them *into* each page
+(``<style>`` and ``<script>`` elements holding the files' text), so that a page is one
+self-contained file: it opens copied alone, attached to an e-mail, from a network share, or in a
+sandboxed ``<iframe>`` opened from disk (an opaque origin, which may load no sub-resource).
+Nothing is loaded from a CDN. Data goes into a page as JSON inside
+``<script type="application/json">``, serialised by :func:`script_json`, which escapes ``<``,
+``>`` and ``&`` so that no input text can close the script element or open markup.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +22,9 @@ __all__ = [
     "CSS",
     "JS",
     "LEAFLET_VERSION",
-    "LIB",
     "STATIC",
-    "copy_static",
     "escape_script_text",
+    "inline_assets",
     "script_json",
 ]
 
@@ -29,30 +32,20 @@ __all__ = [
 LEAFLET_VERSION = "1.9.4"
 #: Where the vendored files live in the package.
 STATIC = Path(__file__).parent / "static"
-#: Name of the directory written beside the pages.
-LIB = "lib"
-#: Scripts of a page, relative to the page, in loading order.
-JS: tuple[tuple[str, str], ...] = (
-    ("leaflet", f"{LIB}/leaflet/leaflet.js"),
-    ("cpts_atlas", f"{LIB}/atlas.js"),
-)
-#: Style sheets of a page, relative to the page.
-CSS: tuple[tuple[str, str], ...] = (
-    ("leaflet_css", f"{LIB}/leaflet/leaflet.css"),
-    ("cpts_atlas_css", f"{LIB}/atlas.css"),
-)
-_FILES = (
-    "atlas.js",
-    "atlas.css",
+#: Scripts of a page, in loading order (files of :data:`STATIC`): Leaflet, then the atlas's
+#: modules (each a plain IIFE adding to ``window.cptsGeo``; ``atlas.js`` first).
+JS: tuple[str, ...] = (
     "leaflet/leaflet.js",
-    "leaflet/leaflet.css",
-    "leaflet/LICENSE",
-    "leaflet/images/layers.png",
-    "leaflet/images/layers-2x.png",
-    "leaflet/images/marker-icon.png",
-    "leaflet/images/marker-icon-2x.png",
-    "leaflet/images/marker-shadow.png",
+    "atlas.js",
+    "codec.js",
+    "colours.js",
+    "layers.js",
+    "search.js",
+    "card.js",
+    "composer.js",
 )
+#: Style sheets of a page, in order.
+CSS: tuple[str, ...] = ("leaflet/leaflet.css", "atlas.css")
 _ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -60,20 +53,32 @@ _ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
+_CLOSES = re.compile(r"</(script|style)|<!--", re.IGNORECASE)
 
 
-def copy_static(directory: Path) -> list[Path]:
-    """Copy Leaflet and the atlas's scripts into ``directory/lib``.
+def _read(name: str) -> str:
+    source = STATIC / name
+    if not source.is_file():
+        raise FileNotFoundError(
+            f"atlas asset {source} is missing: reinstall cpts_geo with its package data")
+    text = source.read_text(encoding="utf-8")
+    found = _CLOSES.search(text)
+    if found:  # the element would end early (or switch the parser's state): refuse
+        raise ValueError(f"atlas asset {source} holds {found.group(0)!r}, which cannot be "
+                         "inlined in a page; write it another way (e.g. '<\\/script')")
+    return text
 
-    Parameters
-    ----------
-    directory
-        The atlas directory (the pages' directory).
+
+@lru_cache(maxsize=1)
+def inline_assets() -> str:
+    """The ``<style>`` and ``<script>`` elements of a page, holding the vendored files.
 
     Returns
     -------
-    list of Path
-        The files written.
+    str
+        HTML for the page's ``<head>``: the style sheets of :data:`CSS`, then the scripts of
+        :data:`JS`, each file's text inside its element (checked to hold no ``</script``,
+        ``</style`` or ``<!--``).
 
     Raises
     ------
@@ -82,23 +87,15 @@ def copy_static(directory: Path) -> list[Path]:
 
     Examples
     --------
-    >>> files = copy_static(tmp)
-    >>> sorted(p.name for p in files)[:3]
-    ['LICENSE', 'atlas.css', 'atlas.js']
-    >>> (tmp / "lib" / "atlas.js").is_file()
+    >>> head = inline_assets()
+    >>> head.count("<script>"), head.count("<style>"), "src=" in head.split("<script>")[0]
+    (8, 2, False)
+    >>> "Leaflet 1.9.4" in head and "window.cptsGeo" in head
     True
     """
-    written = []
-    for name in _FILES:
-        source = STATIC / name
-        if not source.is_file():
-            raise FileNotFoundError(
-                f"atlas asset {source} is missing: reinstall cpts_geo with its package data")
-        target = Path(directory) / LIB / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        written.append(target)
-    return written
+    styles = "".join(f"<style>{_read(name)}</style>\n" for name in CSS)
+    scripts = "".join(f"<script>{_read(name)}</script>\n" for name in JS)
+    return styles + scripts
 
 
 def escape_script_text(text: str) -> str:

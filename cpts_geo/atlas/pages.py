@@ -25,23 +25,24 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..outputs.fmt import NBSP, fmt_int, fmt_pct
+from ..outputs.fmt import NBSP, NNBSP, fmt_int, fmt_pct
 from ..reference.zones import ZONE_NAMES
-from ..registry.stages import COLOURS, LABELS, STAGES, TIER_LABELS
-from .assets import CSS, JS, script_json
+from ..registry.stages import COLOURS, LABELS, STAGES, TIER_CEILINGS, TIER_LABELS
+from . import palette
+from .assets import inline_assets, script_json
+from .codec import encode_geometries
 from .display import (
     NATIONAL_DECIMALS,
     NATIONAL_TOLERANCE_M,
     REGION_DECIMALS,
     REGION_TOLERANCE_M,
     Display,
-    geojson,
 )
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-__all__ = ["AtlasContext", "communes_file", "communes_script", "national_page", "region_page"]
+__all__ = ["DATE_COLUMNS", "AtlasContext", "national_page", "region_page"]
 
 #: How the coverage thresholds are shown, most inclusive first.
 THRESHOLD_LABELS: dict[str, str] = {
@@ -51,6 +52,12 @@ THRESHOLD_LABELS: dict[str, str] = {
 }
 #: Names of the communes listed in a zone blanche's tooltip (the rest are counted).
 GAP_NAMES_SHOWN = 12
+#: Registry date columns shown on the CPTS card when the registry has them: column → label.
+DATE_COLUMNS: dict[str, str] = {
+    "date_lettre_intention": "Lettre d'intention",
+    "date_projet_sante": "Projet de santé validé",
+    "date_aci": "ACI signé",
+}
 
 _HATCHES = (
     '<svg class="atlas-defs" width="0" height="0" aria-hidden="true" focusable="false" '
@@ -69,6 +76,10 @@ _HATCHES = (
 class AtlasContext:
     """What the pages of one run share: the analysis, two levels of display geometry, caches.
 
+    Everything a page needs that does not depend on the page (claims by unit, zones blanches by
+    unit, the CPTS table with its dates, the population classes of the legend) is built once
+    here, so that writing a page only selects from it.
+
     Parameters
     ----------
     analysis
@@ -85,6 +96,8 @@ class AtlasContext:
     (100.0, 1000.0)
     >>> ctx.claims["06088"]  # Nice
     ['PACA-028', 'PACA-029', 'PACA-030']
+    >>> ctx.default_mode  # the PACA listing gives no stage: the page opens on the ACI tiers
+    'taille'
     """
 
     analysis: Analysis
@@ -93,7 +106,9 @@ class AtlasContext:
     fine: Display = field(init=False)
     coarse: Display = field(init=False)
     _features: dict[int, dict[str, str]] = field(default_factory=dict, init=False)
-    _claims: dict[str, list[str]] | None = field(default=None, init=False)
+    _claims: dict[str, list[tuple[str, bool]]] | None = field(default=None, init=False)
+    _cpts_rows: dict[str, list[Any]] | None = field(default=None, init=False)
+    _gaps: dict[str, str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         ref = self.analysis.reference
@@ -101,38 +116,110 @@ class AtlasContext:
         self.coarse = Display(ref, tolerance=NATIONAL_TOLERANCE_M, decimals=NATIONAL_DECIMALS)
 
     @property
-    def claims(self) -> dict[str, list[str]]:
-        """Finest unit code → ``cpts_id`` of the CPTS claiming it (computed once)."""
+    def claim_rows(self) -> dict[str, list[tuple[str, bool]]]:
+        """Finest unit code → ``(cpts_id, partage)`` of each claim on it (computed once)."""
         if self._claims is None:
             members = self.analysis.members
-            claims: dict[str, list[str]] = {}
-            for code, cpts in zip(members["code"].tolist(), members["cpts_id"].tolist(),
-                                  strict=True):
-                claims.setdefault(str(code), []).append(str(cpts))
+            claims: dict[str, list[tuple[str, bool]]] = {}
+            for code, cpts, share in zip(members["code"].tolist(), members["cpts_id"].tolist(),
+                                         members["partage"].tolist(), strict=True):
+                claims.setdefault(str(code), []).append((str(cpts), bool(share)))
             self._claims = claims
         return self._claims
 
+    @property
+    def claims(self) -> dict[str, list[str]]:
+        """Finest unit code → ``cpts_id`` of the CPTS claiming it."""
+        return {c: [k for k, _ in rows] for c, rows in self.claim_rows.items()}
+
+    @property
+    def gaps(self) -> dict[str, str]:
+        """Finest unit code → the zone blanche holding it (national analysis, computed once)."""
+        if self._gaps is None:
+            zb = self.analysis.zones_blanches
+            self._gaps = {str(c): str(z) for z, cs in zip(zb["zone_blanche"], zb["codes"],
+                                                           strict=True) for c in cs}
+        return self._gaps
+
+    @property
+    def cpts_rows(self) -> dict[str, list[Any]]:
+        """``cpts_id`` → the row of the CPTS card (computed once).
+
+        ``[id, name, stage, population, weighted population, tier, ceiling, area km²,
+        communes, units, dates]``; dates is ``{column: "YYYY-MM-DD"}`` for the columns of
+        :data:`DATE_COLUMNS` the registry has, else ``{}``.
+        """
+        if self._cpts_rows is None:
+            table = self.analysis.territories.table
+            claims = self.analysis.registry.claims
+            dates: dict[str, dict[str, str]] = {}
+            for col in DATE_COLUMNS:
+                if col not in claims.columns:
+                    continue
+                first = pd.to_datetime(claims[col], errors="coerce").groupby(
+                    claims["cpts_id"]).min()
+                for cid, value in first.dropna().items():
+                    dates.setdefault(str(cid), {})[col] = value.strftime("%Y-%m-%d")
+            rows = {}
+            for cid, r in zip(table.index, table.itertuples(index=False), strict=True):
+                area = float(r.superficie_km2)
+                rows[str(cid)] = [str(cid), str(r.cpts_nom), str(r.stade), int(r.population),
+                                  int(r.population_ponderee), int(r.taille), int(r.plafond_aci),
+                                  round(area, 1) if area == area else None, int(r.n_communes),
+                                  int(r.n_unites), dates.get(str(cid), {})]
+            self._cpts_rows = rows
+        return self._cpts_rows
+
+    @property
+    def default_mode(self) -> str:
+        """``"taille"`` when the registry gives no stage at all, else ``"stade"``."""
+        stages = self.analysis.territories.table["stade"]
+        return "taille" if len(stages) and (stages == "non_renseigne").all() else "stade"
+
+    def modes(self) -> dict[str, Any]:
+        """The colour modes of the legend (same classes on every page of the run)."""
+        table = self.analysis.territories.table
+        return {
+            "default": self.default_mode,
+            "note": ("Stade non renseigné dans le registre : les territoires sont colorés par "
+                     "taille ACI." if self.default_mode == "taille" else None),
+            "labels": [[k, v] for k, v in palette.MODES.items()],
+            "taille": [[str(t), label, colour] for t, (label, colour)
+                       in zip(sorted(palette.TIER_COLOURS), palette.tier_legend(), strict=True)],
+            "population": {"breaks": palette.population_breaks(table["population"].tolist()),
+                           "colours": list(palette.POPULATION_COLOURS), "unit": "hab."},
+            "densite": {"breaks": list(palette.DENSITY_BREAKS),
+                        "colours": list(palette.DENSITY_COLOURS), "unit": "hab./km²"},
+            "text": {c: palette.text_colour(c) for c in {
+                *COLOURS.values(), *palette.TIER_COLOURS.values()}},
+        }
+
     def territory_features(self, display: Display) -> dict[str, str]:
-        """GeoJSON feature of every territory at ``display``'s detail (computed once).
+        """Feature of every territory at ``display``'s detail (computed once).
 
         Properties: ``i`` id, ``n`` name, ``s`` stage, ``p`` population, ``c`` number of
-        communes, ``t`` ACI tier, ``z`` zone.
+        communes, ``t`` ACI tier, ``a`` area (km²), ``z`` zone; geometry encoded
+        (:mod:`~cpts_geo.atlas.codec`) under ``g``.
         """
         key = id(display)
         if key not in self._features:
             members = self.analysis.members
             unions = display.union(members["code"].to_numpy(), members["cpts_id"].to_numpy())
-            texts = dict(zip(unions.index, geojson(unions.to_numpy()), strict=True))
+            texts = dict(zip(unions.index, encode_geometries(unions.to_numpy(),
+                                                             display.decimals), strict=True))
             table = self.analysis.territories.table
             features = {}
-            for i, nom, stade, pop, n_com, taille, zone in zip(
+            for i, nom, stade, pop, n_com, taille, area, zone in zip(
                     table.index, table["cpts_nom"], table["stade"], table["population"],
-                    table["n_communes"], table["taille"], table["zone"], strict=True):
+                    table["n_communes"], table["taille"], table["superficie_km2"],
+                    table["zone"], strict=True):
                 geom = texts.get(i)
                 if geom is None:
                     continue
                 props = {"i": str(i), "n": str(nom), "s": str(stade), "p": int(pop),
-                         "c": int(n_com), "t": int(taille), "z": str(zone)}
+                         "c": int(n_com), "t": int(taille),
+                         "a": round(float(area), 1) if area == area else None,
+                         "d": _density(pop, area), "z": str(zone)}
                 features[str(i)] = _feature(geom, props)
             self._features[key] = features
         return self._features[key]
@@ -142,17 +229,29 @@ class AtlasContext:
 # data of a page
 
 
-def _feature(geometry: str, properties: dict[str, Any]) -> str:
-    """A GeoJSON Feature from a geometry text and a property dict (escaped)."""
-    return f'{{"type":"Feature","properties":{script_json(properties)},"geometry":{geometry}}}'
+def _fmt_dec(value: float) -> str:
+    """One decimal, decimal comma, French thousands (areas in km²)."""
+    return f"{float(value):,.1f}".replace(",", NNBSP).replace(".", ",")
+
+
+def _density(population: object, area: object) -> int | None:
+    """Inhabitants per km², rounded (``None`` without an area): the map's and the table's."""
+    a = float(area)  # type: ignore[arg-type]
+    return round(float(population) / a) if a == a and a > 0 else None  # type: ignore[arg-type]
+
+
+def _feature(geometry: list | None, properties: dict[str, Any]) -> str:
+    """A feature from an encoded geometry and a property dict (escaped JSON)."""
+    return (f'{{"type":"Feature","properties":{script_json(properties)},'
+            f'"g":{script_json(geometry)}}}')
 
 
 def _features(features: Iterable[str]) -> str:
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
-def _collection(geometries: Sequence[str | None], properties: Sequence[dict[str, Any]]) -> str:
-    """A GeoJSON FeatureCollection from geometry texts and property dicts (escaped)."""
+def _collection(geometries: Sequence[list | None], properties: Sequence[dict[str, Any]]) -> str:
+    """A FeatureCollection from encoded geometries and property dicts (escaped)."""
     return _features(_feature(g, p) for g, p in zip(geometries, properties, strict=True)
                      if g is not None)
 
@@ -191,7 +290,8 @@ def _gap_layer(display: Display, zb: pd.DataFrame, reference: Any) -> str:
         return _collection([], [])
     codes, groups = _flatten(zb, "zone_blanche")
     unions = display.union(codes, groups)
-    texts = dict(zip(unions.index, geojson(unions.to_numpy()), strict=True))
+    texts = dict(zip(unions.index, encode_geometries(unions.to_numpy(), display.decimals),
+                     strict=True))
     pop = reference.units["population"]
     props = []
     for r in zb.itertuples(index=False):
@@ -209,7 +309,7 @@ def _unit_layer(display: Display, frame: pd.DataFrame, reference: Any) -> str:
     if frame.empty:
         return _collection([], [])
     codes = [str(c) for c in frame["code"]]
-    texts = geojson(display.unit_geometry(codes))
+    texts = encode_geometries(display.unit_geometry(codes), display.decimals)
     zones = reference.units["zone"].reindex(codes).to_numpy()
     props = [
         {"c": c, "n": str(n), "p": int(p), "k": [str(x) for x in k], "z": str(z)}
@@ -228,7 +328,7 @@ def _outline_layer(display: Display, codes: pd.Index, keys: pd.Series,
     zones = reference.finest.loc[codes].groupby(keys.reindex(codes).to_numpy())["zone"].first()
     props = [{"c": str(k), "n": str(names.get(k, k)), "z": str(zones.get(k, ""))}
              for k in unions.index]
-    return _collection(geojson(unions.to_numpy()), props)
+    return _collection(encode_geometries(unions.to_numpy(), display.decimals), props)
 
 
 def _tiers() -> dict[str, str]:
@@ -246,21 +346,92 @@ def _bounds(display: Display, codes: Iterable[str]) -> list[list[float]]:
             [float(info["maxy"].max()), float(info["maxx"].max())]]
 
 
-def _search_rows(ctx: AtlasContext, display: Display, codes: pd.Index) -> list[list[Any]]:
-    """Search index of units: code, name, population, bbox, CPTS ids, a point inside."""
-    units = ctx.analysis.reference.units.loc[codes]
-    info = display.unit_info(list(codes))
-    claims = ctx.claims
-    rows = []
-    for code, nom, pop, x0, y0, x1, y1, px, py in zip(
-            codes.tolist(), units["nom"].tolist(), units["population"].tolist(),
-            *(info[c].tolist() for c in ("minx", "miny", "maxx", "maxy", "px", "py")),
-            strict=True):
-        if x0 != x0:  # no polygon
-            continue
-        rows.append([str(code), str(nom), int(pop), [x0, y0, x1, y1],
-                     claims.get(str(code), []), [px, py]])
-    return rows
+def _sparse(values: Iterable[Any]) -> dict[str, Any]:
+    """``{position: value}`` of the truthy values (most units have none)."""
+    return {str(i): v for i, v in enumerate(values) if v}
+
+
+def _unit_table(ctx: AtlasContext, display: Display, code: str,
+                table: pd.DataFrame) -> tuple[dict[str, Any], dict[str, str]]:
+    """The région's units for the composer and the CPTS card (see :mod:`.units`).
+
+    Units: the région's, those of every CPTS of the page (drawn whole), then the ring of
+    units bordering them (flagged ``r``: shown for neighbours, not selectable). Columns: ``c``
+    code, ``n`` name, ``p`` population, ``a`` area (km², zone CRS), ``k`` claims (position in
+    ``cpts``; ``-1 - position`` for a claim declared shared), ``r`` ring and ``o`` outside
+    (strings of ``0``/``1``), ``h`` coverage holes bordered and ``zb`` zone blanche (position
+    in ``zb``) and ``m`` parent city of an arrondissement (sparse). Adjacency: for each unit,
+    the number of its neighbours of higher position then the gaps between them, as one
+    encoded-polyline string.
+    """
+    from ..analysis.topology import unit_areas
+    from ..reference.zones import ZONE_CRS
+    from ..registry.columns import CODE_NAMES, ID_NAMES, NAME_NAMES
+    from .codec import encode_integers
+    from .units import page_graph
+
+    ref = ctx.analysis.reference
+    finest = ref.finest
+    own = finest.index[(finest["region"] == code).to_numpy()]
+    zone = str(finest.loc[own[0], "zone"]) if len(own) else "metro"
+    members = ctx.analysis.members
+    extra = members.loc[members["cpts_id"].isin(table.index) & (members["zone"] == zone), "code"]
+    codes = list(dict.fromkeys([*map(str, own), *map(str, extra)]))
+    graph = page_graph(ref, zone, codes)
+    claim_rows = ctx.claim_rows
+    cpts_ids: list[str] = []
+    position: dict[str, int] = {}
+    claims = []
+    for c in graph.codes:
+        row = []
+        for cid, share in claim_rows.get(c, []):
+            if cid not in position:
+                position[cid] = len(cpts_ids)
+                cpts_ids.append(cid)
+            row.append(-1 - position[cid] if share else position[cid])
+        claims.append(row)
+    gaps = ctx.gaps
+    zb_ids = list(dict.fromkeys(gaps[c] for c in graph.codes if c in gaps))
+    zb_pos = {z: i for i, z in enumerate(zb_ids)}
+    zb = ctx.analysis.zones_blanches.set_index("zone_blanche")
+    units = ref.units.reindex(graph.codes)
+    areas = unit_areas(ref).reindex(graph.codes).to_numpy(dtype=float)
+    parents = units["commune"].fillna("").astype(str).tolist()
+    nbrs = graph.neighbours()
+    values: list[int] = []
+    for i, ns in enumerate(nbrs):
+        higher = [j for j in ns if j > i]
+        values.append(len(higher))
+        prev = i
+        for j in higher:
+            values.append(j - prev)
+            prev = j
+    rows = ctx.cpts_rows
+    meta = {
+        "zone": zone, "crs": ZONE_CRS[zone],
+        "units": {
+            "c": graph.codes, "n": [str(n) for n in units["nom"]],
+            "p": [int(p) for p in units["population"].fillna(0)],
+            "a": [round(float(a), 3) if a == a else None for a in areas],
+            "k": claims,
+            "r": "".join("1" if r else "0" for r in graph.ring),
+            "o": "".join("1" if o else "0" for o in graph.outside),
+            "h": _sparse(list(h) for h in graph.holes),
+            "zb": {str(i): zb_pos[gaps[c]] for i, c in enumerate(graph.codes) if c in gaps},
+            "m": _sparse(p if p != c else "" for p, c in zip(parents, graph.codes,
+                                                              strict=True)),
+        },
+        "cpts": [rows[c] for c in cpts_ids],
+        "columns": {"code": list(CODE_NAMES), "nom": list(NAME_NAMES), "id": list(ID_NAMES)},
+        "zb": [[z, int(zb.at[z, "population"]), int(zb.at[z, "n_unites"]),
+                round(float(zb.at[z, "superficie_km2"]), 1)] for z in zb_ids],
+    }
+    raw = {
+        "adj": script_json(encode_integers(values)),
+        "geom": script_json(encode_geometries(display.unit_geometry(graph.codes),
+                                              display.decimals)),
+    }
+    return meta, raw
 
 
 # ------------------------------------------------------------------------------------------
@@ -369,7 +540,118 @@ def _note(analysis: Analysis, extra: str = "") -> str:
         f"<p>Produit par cpts-geo {_e(__version__)}.</p></div>")
 
 
-def _region_side(analysis: Analysis, code: str, name: str) -> str:
+def _mode_switch(ctx: AtlasContext) -> str:
+    """Radio buttons of the colour modes, the key filled by the page script, the mode note."""
+    modes = ctx.modes()
+    radios = "".join(
+        f'<label class="atlas-mode"><input type="radio" name="atlas-mode" value="{_e(k)}"'
+        f'{" checked" if k == modes["default"] else ""}> {_e(v)}</label>'
+        for k, v in palette.MODES.items())
+    note = (f'<p class="atlas-mode-note" id="atlas-mode-note">{_e(modes["note"])}</p>'
+            if modes["note"] else "")
+    return ('<fieldset class="atlas-modes"><legend>Colorer les territoires par</legend>'
+            f"{radios}</fieldset>{note}"
+            '<ul class="atlas-key" id="atlas-key" aria-label="Clé des couleurs"></ul>')
+
+
+def _search_box(label: str, placeholder: str) -> str:
+    return (
+        '<div class="atlas-search-box">'
+        f'<label class="atlas-visually-hidden" for="atlas-search">{_e(label)}</label>'
+        '<input id="atlas-search" type="search" role="combobox" aria-autocomplete="list" '
+        'aria-expanded="false" aria-controls="atlas-search-results" '
+        f'placeholder="{_e(placeholder)}" autocomplete="off" spellcheck="false">'
+        '<ul id="atlas-search-results" role="listbox" aria-label="Résultats"></ul>'
+        '<p class="atlas-visually-hidden" id="atlas-search-status" aria-live="polite"></p>'
+        "</div>")
+
+
+_COMPOSER = (
+    '<h2 id="atlas-composer-title">Composer un projet</h2>'
+    '<div id="atlas-composer" class="atlas-composer">'
+    '<button type="button" class="atlas-button" id="atlas-composer-toggle" aria-pressed="false"'
+    ' aria-controls="atlas-composer-body">Composer un projet</button>'
+    '<div id="atlas-composer-body" hidden>'
+    '<p class="atlas-help">Cliquer sur les communes de la carte pour les ajouter ou les retirer,'
+    " ou les ajouter au clavier ci-dessous. Les chiffres sont ceux de "
+    "<code>cpts-geo check</code>.</p>"
+    '<label for="atlas-composer-name">Nom du projet</label>'
+    '<input id="atlas-composer-name" type="text" value="Projet de CPTS" autocomplete="off">'
+    '<label for="atlas-composer-start">Partir de</label>'
+    '<select id="atlas-composer-start"><option value="">Sélection vide</option></select>'
+    '<label for="atlas-composer-add">Ajouter une commune</label>'
+    '<div class="atlas-search-box"><input id="atlas-composer-add" type="search" role="combobox"'
+    ' aria-autocomplete="list" aria-expanded="false" aria-controls="atlas-composer-add-results"'
+    ' placeholder="Nom ou code de la commune…" autocomplete="off" spellcheck="false">'
+    '<ul id="atlas-composer-add-results" role="listbox" aria-label="Communes à ajouter"></ul>'
+    "</div>"
+    '<div id="atlas-composer-figures" class="atlas-composer-figures" aria-live="polite"'
+    ' aria-atomic="true"></div>'
+    '<p id="atlas-composer-message" class="atlas-composer-message" role="status"></p>'
+    '<div class="atlas-composer-actions">'
+    '<button type="button" class="atlas-button" id="atlas-composer-export">Exporter en CSV'
+    "</button>"
+    '<label class="atlas-button atlas-file">Charger un CSV'
+    '<input id="atlas-composer-file" type="file" accept=".csv,.txt,text/csv"></label>'
+    '<button type="button" class="atlas-button" id="atlas-composer-clear">Vider</button></div>'
+    '<h3>Unités du projet</h3><ul id="atlas-composer-list" class="atlas-composer-list"></ul>'
+    "</div></div>")
+
+_CARD = (
+    '<section id="atlas-card" class="atlas-card" role="dialog" aria-modal="false" '
+    'aria-labelledby="atlas-card-title" tabindex="-1" hidden>'
+    '<button type="button" class="atlas-card-close" id="atlas-card-close" '
+    'aria-label="Fermer la fiche">×</button>'
+    '<h2 id="atlas-card-title"></h2><div id="atlas-card-body"></div></section>')
+
+
+def _data_tables(ctx: AtlasContext, analysis: Analysis) -> str:
+    """The accessible tables of the page's CPTS and zones blanches (the map's figures)."""
+    rows = ctx.cpts_rows
+    table = analysis.territories.table.sort_values("cpts_nom", kind="stable")
+    body = []
+    for cid in table.index:
+        r = rows[str(cid)]
+        density = _density(r[3], r[7])
+        body.append(
+            f'<tr data-cpts="{_e(cid)}"><th scope="row">{_e(r[1])}</th>'
+            f"<td>{_e(LABELS.get(r[2], r[2]))}</td>"
+            f'<td class="num">{_e(fmt_int(r[3]))}</td><td class="num">{_e(r[5])}</td>'
+            f'<td class="num">{_e(fmt_int(r[6]))}</td>'
+            f'<td class="num">{_e("" if r[7] is None else _fmt_dec(r[7]))}</td>'
+            f'<td class="num">{_e("" if density is None else fmt_int(density))}</td>'
+            f'<td class="num">{_e(fmt_int(r[8]))}</td></tr>')
+    cpts = (
+        '<table class="atlas-table" id="atlas-table-cpts"><caption>CPTS ('
+        f"{_e(fmt_int(len(table)))})</caption><thead><tr>"
+        '<th scope="col">CPTS</th><th scope="col">Stade</th>'
+        '<th scope="col" class="num">Population</th><th scope="col" class="num">Taille ACI</th>'
+        '<th scope="col" class="num">Plafond ACI (€)</th>'
+        '<th scope="col" class="num">Superficie (km²)</th>'
+        '<th scope="col" class="num">Densité (hab./km²)</th>'
+        '<th scope="col" class="num">Communes</th></tr></thead><tbody>'
+        + "".join(body) + "</tbody></table>")
+    zb = analysis.zones_blanches
+    zrows = "".join(
+        f'<tr data-zb="{_e(r.zone_blanche)}"><th scope="row">{_e(r.zone_blanche)}</th>'
+        f'<td class="num">{_e(fmt_int(r.population))}</td>'
+        f'<td class="num">{_e(fmt_int(r.n_unites))}</td>'
+        f'<td class="num">{_e(_fmt_dec(r.superficie_km2))}</td>'
+        f"<td>{_e(', '.join(map(str, r.communes[:GAP_NAMES_SHOWN])))}"
+        f"{_e(' …' if len(r.communes) > GAP_NAMES_SHOWN else '')}</td></tr>"
+        for r in zb.itertuples(index=False))
+    gaps = (
+        '<table class="atlas-table" id="atlas-table-zb"><caption>Zones blanches ('
+        f"{_e(fmt_int(len(zb)))})</caption><thead><tr>"
+        '<th scope="col">Zone blanche</th><th scope="col" class="num">Population</th>'
+        '<th scope="col" class="num">Communes</th>'
+        '<th scope="col" class="num">Superficie (km²)</th><th scope="col">Communes (noms)</th>'
+        "</tr></thead><tbody>" + zrows + "</tbody></table>")
+    return ('<details class="atlas-tables" id="atlas-tables"><summary>Tableaux des CPTS et des '
+            "zones blanches</summary>" + cpts + gaps + "</details>")
+
+
+def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) -> str:
     row = analysis.couverture["france"].iloc[0]
     n = len(analysis.territories.table)
     return (
@@ -378,15 +660,17 @@ def _region_side(analysis: Analysis, code: str, name: str) -> str:
         '<nav class="atlas-nav"><a href="index.html">← France entière</a></nav>'
         f"<h1>{_e(name)}</h1>"
         f'<p class="atlas-sub">Atlas des CPTS · région {_e(code)} · {_e(fmt_int(n))} CPTS</p>'
-        "<h2>Couverture de la population</h2>"
+        "<h2>Rechercher une commune ou une CPTS</h2>"
+        + _search_box("Rechercher une commune ou une CPTS par son nom",
+                      "Commune ou CPTS…")
+        + _CARD
+        + "<h2>Couverture de la population</h2>"
         f"{_rates(row)}{_keyfigs(analysis, row, 'de la région')}"
         "<h2>Légende et couches</h2>"
+        f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des départements', communes=True)}"
-        "<h2>Rechercher une commune</h2>"
-        '<div class="atlas-search-box"><input id="atlas-search" type="search" '
-        'placeholder="Nom de la commune…" autocomplete="off" spellcheck="false" '
-        'aria-label="Rechercher une commune par son nom">'
-        '<ul id="atlas-search-results" aria-live="polite"></ul></div>'
+        + _COMPOSER
+        + _data_tables(ctx, analysis)
         + _note(analysis, "<p>Les CPTS ayant au moins une commune dans la région sont "
                 "représentées entières, y compris au-delà de ses limites.</p>")
         + "</aside>")
@@ -445,12 +729,18 @@ def _national_side(ctx: AtlasContext) -> str:
         f"<h1>{_e(title)}</h1>"
         f'<p class="atlas-sub">Atlas des CPTS · {_e(fmt_int(n))} CPTS · métropole et '
         "départements d'outre-mer</p>"
-        f"{perimeter}<h2>Couverture de la population</h2>"
+        f"{perimeter}"
+        "<h2>Rechercher une CPTS</h2>"
+        + _search_box("Rechercher une CPTS par son nom", "Nom de la CPTS…")
+        + _CARD
+        + "<h2>Couverture de la population</h2>"
         f"{_rates(row)}{_keyfigs(analysis, row, 'totale')}"
         "<h2>Légende et couches</h2>"
+        f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des régions', communes=False, outside=True)}"
         "<h2>Régions</h2>"
         f"{_region_table(ctx)}"
+        + _data_tables(ctx, analysis)
         + _note(analysis, "<p>Cliquer sur une région du tableau pour ouvrir sa carte ; "
                 "cliquer sur un encart pour centrer la carte sur un département "
                 "d'outre-mer.</p>")
@@ -463,7 +753,12 @@ def _national_side(ctx: AtlasContext) -> str:
 
 def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
             tiles: bool) -> str:
-    """The page: folium map (no CDN), summary panel, hatch patterns, data, init call."""
+    """The page: folium map, summary panel, hatch patterns, data, init call; one file.
+
+    Leaflet, the page scripts and the style sheets are inlined
+    (:func:`~cpts_geo.atlas.assets.inline_assets`): the page loads nothing, so it works
+    copied alone, attached to an e-mail or in a sandboxed ``<iframe>`` opened from disk.
+    """
     import folium
     from branca.element import Element, Figure, MacroElement
     from jinja2 import Template
@@ -478,19 +773,20 @@ def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
     class _Init(MacroElement):
         _template = Template(
             "{% macro script(this, kwargs) %}"
-            "CptsAtlas.init({{ this._parent.get_name() }}, "
+            "cptsGeo.init({{ this._parent.get_name() }}, "
             "JSON.parse(document.getElementById('atlas-data').textContent));"
             "{% endmacro %}")
 
     figure = Figure(title=html.escape(title))
+    figure.header.add_child(_Raw(inline_assets()))
     figure.html.add_child(_Raw(side))
     figure.html.add_child(_Raw(_HATCHES))
     figure.html.add_child(_Raw(
         f'<script type="application/json" id="atlas-data">{payload}</script>'))
     fmap = folium.Map(location=list(centre), zoom_start=6, tiles=None, control_scale=False,
                       zoom_snap=0.25, zoom_delta=0.5)
-    fmap.default_js = list(JS)
-    fmap.default_css = list(CSS)
+    fmap.default_js = []
+    fmap.default_css = []
     if tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(fmap)
     figure.add_child(fmap)
@@ -499,8 +795,11 @@ def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
     return text.replace("<html>", '<html lang="fr">', 1)
 
 
-def region_page(ctx: AtlasContext, code: str) -> tuple[str, str]:
-    """The HTML page of région ``code`` and the script of its commune outlines.
+def region_page(ctx: AtlasContext, code: str) -> str:
+    """The HTML page of région ``code``: one self-contained file.
+
+    Besides the layers it holds the région's units for the composer and the CPTS card
+    (:func:`_unit_table`): their outlines, populations, claims and rook adjacency.
 
     Parameters
     ----------
@@ -511,16 +810,16 @@ def region_page(ctx: AtlasContext, code: str) -> tuple[str, str]:
 
     Returns
     -------
-    tuple of str
-        The page's HTML, and the JavaScript of ``<code>-communes.js`` (loaded on demand).
+    str
+        The page's HTML.
 
     Examples
     --------
-    >>> page, communes = region_page(AtlasContext(national), "93")
+    >>> page = region_page(AtlasContext(national), "93")
     >>> "<title>Atlas des CPTS — Provence-Alpes-Côte d&#x27;Azur (93)</title>" in page
     True
-    >>> communes.startswith('(window.CptsAtlasCommunes=window.CptsAtlasCommunes||{})["93"]=')
-    True
+    >>> "<script src=" in page, "<link " in page  # nothing to load beside the page
+    (False, False)
     """
     from ..analysis import for_region
 
@@ -531,13 +830,15 @@ def region_page(ctx: AtlasContext, code: str) -> tuple[str, str]:
     scope = analysis.scope
     finest = ref.finest.loc[scope]
     bounds = _bounds(display, scope)
+    units_meta, units_raw = _unit_table(ctx, display, code, analysis.territories.table)
     meta = {
         "page": "region", "code": code, "nom": name, "bounds": bounds, "tiles": ctx.tiles,
+        "decimals": display.decimals,
         "stages": [[s, LABELS[s], COLOURS[s]] for s in STAGES],
-        "tiers": _tiers(),
-        "communes": {"src": communes_file(code), "key": code},
-        "search": _search_rows(ctx, display, scope),
+        "tiers": _tiers(), "ceilings": {str(k): v for k, v in TIER_CEILINGS.items()},
+        "modes": ctx.modes(), "dates": DATE_COLUMNS,
         "insets": [],
+        **units_meta,
     }
     raw = {
         "territoires": _territory_layers(ctx, display, analysis.territories.table),
@@ -546,40 +847,11 @@ def region_page(ctx: AtlasContext, code: str) -> tuple[str, str]:
         "partages": _unit_layer(display, analysis.partages, ref),
         "contexte": _outline_layer(display, scope, finest["departement"],
                                    ref.departements["nom"], ref),
+        **units_raw,
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
-    page = _render(f"Atlas des CPTS — {name} ({code})", _region_side(analysis, code, name),
+    return _render(f"Atlas des CPTS — {name} ({code})", _region_side(ctx, analysis, code, name),
                    _payload(meta, raw), centre, tiles=ctx.tiles)
-    return page, communes_script(display, code, scope)
-
-
-def communes_file(code: str) -> str:
-    """File name of the commune outlines of région ``code``, beside its page.
-
-    Examples
-    --------
-    >>> communes_file("93")
-    '93-communes.js'
-    """
-    return f"{code}-communes.js"
-
-
-def communes_script(display: Display, key: str, codes: pd.Index) -> str:
-    """JavaScript registering the outlines of ``codes`` under ``key`` for the page to load.
-
-    Examples
-    --------
-    >>> display = Display(ref, tolerance=100, decimals=5)
-    >>> script = communes_script(display, "93", pd.Index(["06088"]))
-    >>> script[:70]
-    '(window.CptsAtlasCommunes=window.CptsAtlasCommunes||{})["93"]={"type":'
-    >>> script.count('"Feature"'), '"c":"06088"' in script
-    (1, True)
-    """
-    texts = display.unit_geojson(list(codes))
-    fc = _collection(texts, [{"c": str(c)} for c in codes])
-    return (f"(window.CptsAtlasCommunes=window.CptsAtlasCommunes||{{}})[{script_json(key)}]="
-            f"{fc};\n")
 
 
 def national_page(ctx: AtlasContext) -> str:
@@ -603,12 +875,17 @@ def national_page(ctx: AtlasContext) -> str:
     insets = [{"zone": z, "nom": ZONE_NAMES.get(z, z),
                "bounds": _bounds(ctx.fine, finest.index[finest["zone"] == z])}
               for z in zones if z != main]
+    table = analysis.territories.table
+    region_of = {str(i): str(r) for i, r in zip(table.index, table["region"], strict=True)}
     meta = {
         "page": "national", "code": None, "nom": "France", "bounds": bounds,
-        "tiles": ctx.tiles,
+        "tiles": ctx.tiles, "decimals": display.decimals,
         "stages": [[s, LABELS[s], COLOURS[s]] for s in STAGES],
-        "tiers": _tiers(),
-        "communes": None, "search": None, "insets": insets,
+        "tiers": _tiers(), "ceilings": {str(k): v for k, v in TIER_CEILINGS.items()},
+        "modes": ctx.modes(), "dates": DATE_COLUMNS,
+        "cpts": [ctx.cpts_rows[str(i)] for i in table.index],
+        "pages": {str(i): ctx.pages.get(r) for i, r in region_of.items() if r in ctx.pages},
+        "insets": insets,
     }
     raw = {
         "territoires": _territory_layers(ctx, display, analysis.territories.table),
@@ -624,4 +901,3 @@ def national_page(ctx: AtlasContext) -> str:
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,
                    tiles=ctx.tiles)
-
