@@ -8,7 +8,7 @@ command line and the atlas read its :class:`Analysis`. :func:`summary` gives the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -65,6 +65,7 @@ class Analysis:
     zones_blanches: pd.DataFrame
     couverture: dict[str, pd.DataFrame]
     perimeter: tuple[str, ...] | None = None
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def scope(self) -> pd.Index:
@@ -273,30 +274,54 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
     >>> summary(paca) == summary(analyse(reg, ref, region="93"))
     True
     """
+    slices = analysis.memo.setdefault("for_region", {})
+    if region in slices:
+        return slices[region]  # type: ignore[no-any-return]
     reference = analysis.reference
     units = reference.finest
-    scope = units.index[units["region"] == region]
     members = analysis.members
-    ids = members.loc[members["code"].isin(scope), "cpts_id"].unique()
+    in_region = (members["region"] == region).to_numpy()
+    ids = pd.unique(members["cpts_id"].to_numpy()[in_region])
     members = members[members["cpts_id"].isin(ids)]
     t = analysis.territories
     table = t.table.loc[t.table.index.isin(ids)]
     geoms = {z: g[g.index.isin(ids)] for z, g in t.geometry.items() if g.index.isin(ids).any()}
-    scoped = members[members["code"].isin(scope)]
+    scoped = members[(members["region"] == region).to_numpy()]
     names = analysis.registry.cpts["cpts_nom"]
     zb = analysis.zones_blanches
     zb = zb[zb["region"] == region].reset_index(drop=True)
-    region_table = analysis.couverture["region"]
     outside = analysis.perimeter is not None and region not in analysis.perimeter
-    if outside:  # a région the analysis did not cover: its gaps and figures, computed here
-        zb = zones_blanches(members, reference, scope=scope)
-        region_table = coverage_table(members, reference, level="region", scope=scope)
-    couverture = {
-        "france": coverage_table(members, reference, level="france", scope=scope),
-        "region": region_table.loc[[region]],
-        "departement": coverage_table(members, reference, level="departement", scope=scope),
-    }
-    return Analysis(reference, analysis.registry, region, members, Territories(table, geoms),
-                    conflicts(scoped, reference, names), conflict_units(scoped, reference),
-                    shared_communes(scoped, reference), zb, couverture, (region,))
+    if outside or region not in analysis.couverture["region"].index:
+        # a région the analysis did not cover: its gaps and figures, computed here
+        scope = units.index[units["region"] == region]
+        if outside:
+            zb = zones_blanches(members, reference, scope=scope)
+        couverture = {
+            "france": coverage_table(members, reference, level="france", scope=scope),
+            "region": coverage_table(members, reference, level="region", scope=scope),
+            "departement": coverage_table(members, reference, level="departement",
+                                          scope=scope),
+        }
+    else:
+        # the région's own rows of the tables already computed: the same figures (a CPTS
+        # present in one of its départements is present in the région)
+        couverture = _region_rows(analysis, region)
+    out = Analysis(reference, analysis.registry, region, members, Territories(table, geoms),
+                   conflicts(scoped, reference, names), conflict_units(scoped, reference),
+                   shared_communes(scoped, reference), zb, couverture, (region,))
+    slices[region] = out
+    return out
+
+
+def _region_rows(analysis: Analysis, region: str) -> dict[str, pd.DataFrame]:
+    """The coverage tables of one région, taken from those of a wider analysis."""
+    region_table = analysis.couverture["region"].loc[[region]]
+    top = region_table.rename(index={region: "FR"})
+    top["nom"] = "France"
+    top.index.name = "code"
+    deps = analysis.couverture["departement"]
+    of_region = analysis.reference.finest.loc[
+        analysis.reference.finest["region"] == region, "departement"].unique()
+    return {"france": top, "region": region_table,
+            "departement": deps.loc[deps.index.isin(of_region)]}
 

@@ -15,8 +15,10 @@ when pages are written. :mod:`~cpts_geo.atlas.figures` draws PNG/SVG maps and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -66,7 +68,7 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
-                pdf: bool = False) -> list[Path]:
+                pdf: bool = False, workers: int | None = None) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
     Parameters
@@ -87,6 +89,10 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     pdf
         Also write a one-page PDF report of each région (``<code>.pdf``,
         :func:`cpts_geo.atlas.reports.write_reports`).
+    workers
+        Worker processes for the pages, figures and reports (see
+        :func:`cpts_geo.outputs.parallel.run_tasks`; ``1``: none). The files are the same
+        bytes whatever the number.
 
     Returns
     -------
@@ -106,6 +112,7 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     >>> sorted(p.name for p in (tmp / "atlas").iterdir())
     ['93.embed.html', '93.html', 'index.embed.html', 'index.html']
     """
+    from ..outputs.parallel import run_tasks
     from ..outputs.progress_bar import progress
     from .pages import AtlasContext, national_page, region_page
 
@@ -113,36 +120,51 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
     ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
-    pages: list[Path] = []
-    figures = png or svg
-    steps = len(codes) * (1 + int(figures) + int(pdf)) + 1
-    with progress(total=steps, desc="Atlas", unit="step") as bar:
-        for code in codes:
-            bar.set_postfix_str(f"page {code}", refresh=False)
-            path = directory / ctx.pages[code]
-            path.write_text(region_page(ctx, code), encoding="utf-8")
-            pages.append(path)
-            bar.update()
-        bar.set_postfix_str("index", refresh=False)
-        index = directory / "index.html"
-        index.write_text(national_page(ctx), encoding="utf-8")
-        pages.insert(0, index)
-        bar.update()
-        if figures:
-            from .figures import write_figures
+    _prepare(ctx, codes)  # what the pages share, computed once before the work is shared out
+    pages = [directory / ctx.pages[c] for c in codes]
+    index = directory / "index.html"
+    tasks: list[Callable[[], str | None]] = [
+        *(partial(_write_page, path, partial(region_page, ctx, code))
+          for code, path in zip(codes, pages, strict=True)),
+        partial(_write_page, index, partial(national_page, ctx)),
+    ]
+    if png or svg:
+        from .figures import write_figures
 
-            for code in codes:
-                bar.set_postfix_str(f"figure {code}", refresh=False)
-                write_figures(analysis, directory, regions=[code], png=png, svg=svg)
-                bar.update()
-        if pdf:
-            from .reports import write_reports
+        tasks += [partial(write_figures, analysis, directory, regions=[code], png=png, svg=svg)
+                  for code in codes]
+    if pdf:
+        from .reports import write_reports
 
-            for code in codes:
-                bar.set_postfix_str(f"PDF {code}", refresh=False)
-                write_reports(analysis, directory, regions=[code])
-                bar.update()
+        tasks += [partial(write_reports, analysis, directory, regions=[code]) for code in codes]
+    with progress(total=len(tasks), desc="Atlas", unit="step") as bar:
+        run_tasks(tasks, workers=workers, done=lambda _: bar.update())
+    pages.insert(0, index)
     from .embed import write_embed_snippets
 
     write_embed_snippets(directory, pages)
     return pages
+
+
+def _write_page(path: Path, render: Callable[[], str]) -> None:
+    """Render one page and write it (in whichever process runs the task)."""
+    path.write_text(render(), encoding="utf-8")
+
+
+def _prepare(ctx: Any, codes: list[str]) -> None:
+    """Compute once, before pages are shared out between processes, what every page uses.
+
+    Each worker would otherwise compute it again: the territories at both levels of detail,
+    the display geometry and extents of every zone, the claims, gaps and CPTS rows, and the
+    région slices of the analysis.
+    """
+    from ..analysis import for_region
+
+    ref = ctx.analysis.reference
+    for display in (ctx.fine, ctx.coarse):
+        ctx.territory_features(display)
+    ctx.fine.unit_info(list(ref.finest.index))
+    for name in ("claim_rows", "gaps", "cpts_rows"):
+        getattr(ctx, name, None)
+    for code in codes:
+        for_region(ctx.analysis, code)

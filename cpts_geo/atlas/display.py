@@ -246,11 +246,26 @@ class Display:
         return np.where(present, codes, parents)
 
     def units(self, zone: str) -> pd.Series:
-        """Simplified units of ``zone`` in EPSG:4326, rounded, indexed by polygon code."""
+        """Simplified units of ``zone`` in EPSG:4326, rounded, indexed by polygon code.
+
+        Reprojected once per data version and kept on disk beside the simplified layer.
+        """
         if zone not in self._units:
+            from ..reference.geometry import read_geometries, save_geometries
+
             proj = self.projected(zone)
-            geoms = to_wgs84(np.asarray(proj.array, dtype=object), ZONE_CRS[zone],
-                             self.decimals)
+            import pyproj
+
+            path = _cache_path(self.reference, zone, self.tolerance).with_name(
+                _cache_path(self.reference, zone, self.tolerance).stem
+                + f"-wgs84-r{self.decimals}-proj{pyproj.proj_version_str}.npz")
+            found = read_geometries(path)
+            if found is not None and pd.Index(found[0]).equals(proj.index):
+                geoms = found[1]
+            else:
+                geoms = to_wgs84(np.asarray(proj.array, dtype=object), ZONE_CRS[zone],
+                                 self.decimals)
+                save_geometries(path, proj.index, geoms)
             self._units[zone] = pd.Series(geoms, index=proj.index, dtype=object)
         return self._units[zone]
 

@@ -83,7 +83,23 @@ def boundary_touch(reference: Reference, zone: str) -> tuple[pd.Series, pd.Serie
     key = f"atlas:boundary:{zone}"
     if key in reference.memo:
         return reference.memo[key]
+    from ..reference.geometry import cached_arrays
+
     geoms = reference.geometry(zone)
+    arrays = cached_arrays(reference, f"boundary-b1-{zone}", lambda: _boundary_arrays(geoms))
+    if len(arrays["outer"]) != len(geoms):  # a cache of another layer: rebuild
+        arrays = _boundary_arrays(geoms)
+    holes: list[tuple[int, ...]] = [()] * len(geoms)
+    for g, h in zip(arrays["hole_unit"].tolist(), arrays["hole_number"].tolist(), strict=True):
+        holes[g] = (*holes[g], h)
+    result = (pd.Series(arrays["outer"].astype(bool), index=geoms.index),
+              pd.Series(holes, index=geoms.index, dtype=object))
+    reference.memo[key] = result
+    return result
+
+
+def _boundary_arrays(geoms: pd.Series) -> dict[str, np.ndarray]:
+    """:func:`boundary_touch` as arrays: ``outer`` flags, and (unit, hole number) pairs."""
     arr = np.asarray(geoms.array, dtype=object)
     _, coords, offsets = shapely.to_ragged_array(arr)
     ring_off = offsets[0]
@@ -105,14 +121,10 @@ def boundary_touch(reference: Reference, zone: str) -> tuple[pd.Series, pd.Serie
         hole_of[once & np.isin(keys, hkeys)] = h
     outer = np.zeros(len(arr), dtype=bool)
     outer[seg_geom[once & (hole_of < 0)]] = True
-    holes: list[tuple[int, ...]] = [()] * len(arr)
-    for g, h in sorted(set(zip(seg_geom[hole_of >= 0].tolist(),
-                               hole_of[hole_of >= 0].tolist(), strict=True))):
-        holes[g] = (*holes[g], h)
-    result = (pd.Series(outer, index=geoms.index), pd.Series(holes, index=geoms.index,
-                                                              dtype=object))
-    reference.memo[key] = result
-    return result
+    pairs = sorted(set(zip(seg_geom[hole_of >= 0].tolist(), hole_of[hole_of >= 0].tolist(),
+                           strict=True)))
+    return {"outer": outer, "hole_unit": np.asarray([g for g, _ in pairs], dtype=np.int64),
+            "hole_number": np.asarray([h for _, h in pairs], dtype=np.int64)}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ when asked (``--overwrite``).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from pathlib import Path
 from ..atomic import swap_directory
 from ..errors import CptsGeoError
 
-__all__ = ["MARKER", "prepare_out_dir", "publish", "staging"]
+__all__ = ["MARKER", "output_time", "prepare_out_dir", "publish", "staging"]
 
 
 MARKER = ".cpts-geo-output"
@@ -186,3 +187,27 @@ def publish(tmp: Path, out: Path) -> None:
     ['out']
     """
     swap_directory(tmp, out, skip=_previous_outputs(out))
+
+
+def output_time() -> datetime.datetime:
+    """The time written into outputs that carry one (workbook properties, GeoPackage tables).
+
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds convention) when set,
+    so that two runs on the same inputs give the same bytes; else the current time. UTC,
+    whole seconds.
+
+    Examples
+    --------
+    >>> saved = os.environ.get("SOURCE_DATE_EPOCH")
+    >>> os.environ["SOURCE_DATE_EPOCH"] = "1767225600"
+    >>> output_time().isoformat()
+    '2026-01-01T00:00:00+00:00'
+    >>> if saved is None:
+    ...     del os.environ["SOURCE_DATE_EPOCH"]
+    ... else:
+    ...     os.environ["SOURCE_DATE_EPOCH"] = saved
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+    return datetime.datetime.now(tz=datetime.timezone.utc).replace(microsecond=0)

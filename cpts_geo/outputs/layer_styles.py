@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..registry.stages import COLOURS, LABELS, STAGES
 from .columns import column_title
+from .directories import output_time
 
 __all__ = ["CONFLICT_COLOUR", "GAP_COLOUR", "layer_qml", "layer_sld", "write_layer_styles"]
 
@@ -310,7 +311,7 @@ def write_layer_styles(path: Path, layers: Mapping[str, Sequence[str]]) -> Path:
             "description": _DESCRIPTIONS[name],
             "owner": "",
             "ui": None,
-            "update_time": pd.Timestamp.now(tz="UTC").floor("ms"),
+            "update_time": pd.Timestamp(output_time()),
         })
     table = pd.DataFrame(rows)
     existing = {str(n) for n, _ in pyogrio.list_layers(path)}

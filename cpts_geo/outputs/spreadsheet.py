@@ -19,9 +19,11 @@ openpyxl's write-only mode, row by row, which is faster than building the workbo
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
 import textwrap
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import pandas as pd
 
 from .cells import fit_cell, flatten
 from .columns import Kind, column_kind, column_title
+from .directories import output_time
 
 __all__ = ["NUMBER_FORMATS", "write_xlsx"]
 
@@ -217,5 +220,32 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path, *,
         _write_sheet(ws, flatten(table))
     if not sheets:
         wb.create_sheet("tableau")
-    wb.save(path)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(_stamped(buffer.getvalue(), output_time()))
     return path
+
+
+def _stamped(data: bytes, when: dt.datetime) -> bytes:
+    """The workbook ``data`` with every time in it set to ``when``.
+
+    openpyxl stamps the document properties and each member of the zip archive with the time
+    of saving: with :func:`~cpts_geo.outputs.directories.output_time` in their place, two
+    runs on the same inputs (and ``SOURCE_DATE_EPOCH``) give the same bytes.
+    """
+    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    zone_less = when.astimezone(dt.timezone.utc).timetuple()[:6]
+    date_time = zone_less if zone_less[0] >= 1980 else (1980, 1, 1, 0, 0, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
+            out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</)",
+                                 rb"\g<1>" + stamp.encode() + rb"\g<2>", content)
+            member = zipfile.ZipInfo(info.filename, date_time=date_time)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            dst.writestr(member, content)
+    return out.getvalue()

@@ -10,6 +10,7 @@ GeoPackage carries its QGIS styles (:mod:`~cpts_geo.outputs.layer_styles`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 
 from ..reference.zones import ZONE_CRS
 from .cells import flatten, neutralise
+from .directories import output_time
 from .spreadsheet import write_xlsx
 
 if TYPE_CHECKING:
@@ -77,17 +79,28 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, *, styles: bool 
     70
     """
     import geopandas as gpd
+    import pyogrio
 
     from .layer_styles import write_layer_styles
 
-    for name, frame in layers.items():
-        flat = gpd.GeoDataFrame(flatten(frame.drop(columns=frame.geometry.name)),
-                                geometry=frame.geometry.to_numpy(), crs=frame.crs)
-        # one geometry type per layer, also when empty: QGIS opens it as polygons, styled
-        flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
-                     geometry_type="MultiPolygon", promote_to_multi=True)
-    if styles and layers:
-        write_layer_styles(path, {name: list(frame.columns) for name, frame in layers.items()})
+    # the time GDAL writes in gpkg_contents: SOURCE_DATE_EPOCH's when set (same bytes twice)
+    stamp = output_time().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fixed = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+    if fixed:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        for name, frame in layers.items():
+            flat = gpd.GeoDataFrame(flatten(frame.drop(columns=frame.geometry.name)),
+                                    geometry=frame.geometry.to_numpy(), crs=frame.crs)
+            # one geometry type per layer, also when empty: QGIS opens it as polygons, styled
+            flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
+                         geometry_type="MultiPolygon", promote_to_multi=True)
+        if styles and layers:
+            write_layer_styles(path, {name: list(frame.columns)
+                                      for name, frame in layers.items()})
+    finally:
+        if fixed:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     return path
 
 

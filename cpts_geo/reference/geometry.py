@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 
     from .units import Reference
 
-__all__ = ["CACHE_FORMAT", "cache_directory", "input_checksum", "load_zone_geometry",
-           "read_geometries",
+__all__ = ["CACHE_FORMAT", "cache_directory", "cached_arrays", "input_checksum",
+           "load_zone_geometry", "read_geometries",
            "save_geometries"]
 
 #: Version of the cleaned-geometry cache files (v2: ragged coordinate arrays; v1: WKB only).
@@ -95,6 +96,49 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
     series = _build_zone(ref, zone)
     save_geometries(path, series.index, np.asarray(series.array, dtype=object))
     return series
+
+
+def cached_arrays(ref: Reference, name: str,
+                  build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Arrays derived from the unit polygons, computed once per data version and kept on disk.
+
+    The file is keyed by the input files' checksum (:func:`input_checksum`) and ``name``
+    (which should carry the zone and a format version); a missing or unreadable file is
+    rebuilt with ``build`` and written atomically (a cache that cannot be written only costs
+    time). Numeric arrays only: no pickle.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = os.environ.get("CPTS_GEO_CACHE")
+    >>> os.environ["CPTS_GEO_CACHE"] = str(tmp)
+    >>> calls = []
+    >>> def build():
+    ...     calls.append(1)
+    ...     return {"x": np.arange(3)}
+    >>> cached_arrays(ref, "example-a1", build)["x"].tolist(), cached_arrays(
+    ...     ref, "example-a1", build)["x"].tolist(), len(calls)
+    ([0, 1, 2], [0, 1, 2], 1)
+    >>> if saved is None:
+    ...     del os.environ["CPTS_GEO_CACHE"]
+    ... else:
+    ...     os.environ["CPTS_GEO_CACHE"] = saved
+    """
+    path = cache_directory() / f"{name}-{CACHE_FORMAT}-{input_checksum(ref)[:20]}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                return {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable: rebuilt below
+    arrays = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as fh:
+            np.savez(fh, **arrays)
+    except OSError:
+        pass
+    return arrays
 
 
 def read_geometries(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
