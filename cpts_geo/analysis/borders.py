@@ -23,7 +23,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .topology import adjacency, geometry_keys, unit_polygons, zone_tree, zone_unit_polygons
+from .topology import (
+    adjacency,
+    geometry_keys,
+    near_polygons,
+    polygon_graph,
+    polygon_units,
+    unit_polygons,
+    zone_unit_polygons,
+)
 
 if TYPE_CHECKING:
     from ..reference import Reference
@@ -106,8 +114,9 @@ def _zone_of(reference: Reference, codes: np.ndarray) -> np.ndarray:
 def neighbouring_units(reference: Reference, codes: Sequence[str]) -> list[str]:
     """Finest units not in ``codes`` that border one of ``codes`` (share a line of boundary).
 
-    Candidates are found with the zone's spatial index, then tested like
-    :func:`~cpts_geo.analysis.topology.adjacency`.
+    Looked up in the zone's polygon graph (:func:`~cpts_geo.analysis.topology.polygon_graph`);
+    where a polygon stands for several units, candidates are found from the polygons' extents
+    and tested like :func:`~cpts_geo.analysis.topology.adjacency`.
 
     Examples
     --------
@@ -122,11 +131,23 @@ def neighbouring_units(reference: Reference, codes: Sequence[str]) -> list[str]:
     found: set[str] = set()
     for zone in sorted({z for z in zones.tolist() if isinstance(z, str)}):
         own = codes_arr[zones == zone]
+        by_polygon = polygon_units(reference, zone)
+        if by_polygon is not None:  # one polygon per unit: the graph says it
+            indptr, indices = polygon_graph(reference, zone)
+            pos = reference.polygons(zone).index.get_indexer(
+                geometry_keys(reference, zone, list(own)))
+            pos = pos[pos >= 0]
+            counts = indptr[pos + 1] - indptr[pos]
+            starts = np.repeat(indptr[pos], counts)
+            near = by_polygon[indices[starts + np.arange(int(counts.sum()))
+                                      - np.repeat(np.cumsum(counts) - counts, counts)]]
+            found.update(str(c) for c in near if c is not None and c not in set(own))
+            continue
         polys = unit_polygons(reference, zone, list(own))
         polys = polys[~shapely.is_missing(polys)]
         if not len(polys):
             continue
-        hits = np.unique(zone_tree(reference, zone).query(polys, predicate="intersects")[1])
+        hits = near_polygons(reference, zone, tuple(shapely.total_bounds(polys)))
         finest_pos, polygon_pos = zone_unit_polygons(reference, zone)
         near = finest.index.to_numpy(dtype=object)[finest_pos[np.isin(polygon_pos, hits)]]
         near = near[~pd.Index(near).isin(own)]

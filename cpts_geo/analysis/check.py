@@ -178,18 +178,19 @@ class ProjectCheck:
 
 def _near_units(reference: Reference, zone: str, areas: list[Any],
                 exclude: list[str]) -> list[str]:
-    """Finest units of ``zone`` not in ``exclude`` whose polygon meets the envelope of ``areas``.
+    """Finest units of ``zone`` not in ``exclude`` whose extent meets the extent of ``areas``.
 
-    Uses the zone's spatial index (built once per reference) instead of testing every unit.
+    Filters the stored extents of the zone's polygons (:func:`~.topology.near_polygons`):
+    no polygon beyond the project's neighbourhood is decoded.
     """
     import numpy as np
     import shapely
 
-    from .topology import zone_tree, zone_unit_polygons
+    from .topology import near_polygons, zone_unit_polygons
 
     finest_pos, polygon_pos = zone_unit_polygons(reference, zone)
-    box = shapely.envelope(shapely.union_all(areas))
-    hits = zone_tree(reference, zone).query(box, predicate="intersects")
+    hits = near_polygons(reference, zone, tuple(shapely.total_bounds(np.asarray(
+        areas, dtype=object))))
     near = np.isin(polygon_pos, hits)
     excluded = reference.finest.index.get_indexer(list(exclude))
     near &= ~np.isin(finest_pos, excluded[excluded >= 0])

@@ -25,8 +25,10 @@ __all__ = [
     "coverage_unions",
     "geometry_keys",
     "holes",
+    "near_polygons",
     "polygon_graph",
     "polygon_positions_from_finest",
+    "polygon_units",
     "union_by_group",
     "union_plan_positions",
     "unit_areas",
@@ -45,7 +47,7 @@ def geometry_keys(reference: Reference, zone: str, codes: Sequence[str]) -> np.n
     >>> geometry_keys(ref, "metro", ["13201", "06088"]).tolist()
     ['13201', '06088']
     """
-    index = reference.geometry(zone).index
+    index = reference.polygons(zone).index
     codes_arr = np.asarray(codes, dtype=object)
     present = pd.Index(codes_arr).isin(index)
     if present.all():
@@ -62,10 +64,8 @@ def unit_polygons(reference: Reference, zone: str, codes: Sequence[str]) -> np.n
     >>> unit_polygons(ref, "974", ["97411"])[0].geom_type
     'Polygon'
     """
-    geoms = reference.geometry(zone)
-    keys = geometry_keys(reference, zone, codes)
-    out = geoms.reindex(keys)
-    return np.asarray(out.array, dtype=object)
+    polys = reference.polygons(zone)
+    return polys.take(polys.index.get_indexer(geometry_keys(reference, zone, codes)))
 
 
 def unit_areas(reference: Reference) -> pd.Series:
@@ -78,11 +78,16 @@ def unit_areas(reference: Reference) -> pd.Series:
     """
     cache = reference.memo
     if "__areas__" not in cache:
+        from ..reference.geometry import cached_arrays
+
         parts = []
         for zone in reference.zones:
-            geoms = reference.geometry(zone)
-            parts.append(pd.Series(shapely.area(np.asarray(geoms.array)) / 1e6,
-                                   index=geoms.index))
+            polys = reference.polygons(zone)
+            areas = cached_arrays(reference, f"areas-a1-{zone}",
+                                  lambda polys=polys: {"km2": shapely.area(polys.all()) / 1e6})
+            km2 = areas["km2"] if len(areas["km2"]) == len(polys) else (
+                shapely.area(polys.all()) / 1e6)
+            parts.append(pd.Series(km2, index=polys.index))
         areas = pd.concat(parts) if parts else pd.Series(dtype=float)
         cache["__areas__"] = areas.reindex(reference.finest.index)  # type: ignore[assignment]
     return cache["__areas__"]  # type: ignore[return-value]
@@ -102,8 +107,52 @@ def zone_tree(reference: Reference, zone: str) -> shapely.STRtree:
     cache = reference.memo
     key = f"__tree__{zone}"
     if key not in cache:
-        cache[key] = shapely.STRtree(np.asarray(reference.geometry(zone).array))  # type: ignore[assignment]
+        cache[key] = shapely.STRtree(reference.polygons(zone).all())  # type: ignore[assignment]
     return cache[key]  # type: ignore[return-value]
+
+
+def near_polygons(reference: Reference, zone: str, box: tuple[float, float, float, float]
+                  ) -> np.ndarray:
+    """Positions of the polygons of ``zone`` whose extent meets ``box`` (minx, miny, maxx, maxy).
+
+    A filter on the stored extents of the polygons, decoding none: candidates for an exact
+    test on a few of them.
+
+    Examples
+    --------
+    >>> polys = ref.polygons("metro")
+    >>> x0, y0, x1, y1 = polys.bounds[polys.index.get_loc("13201")]
+    >>> "13201" in polys.index[near_polygons(ref, "metro", (x0, y0, x1, y1))]
+    True
+    """
+    b = reference.polygons(zone).bounds
+    x0, y0, x1, y1 = box
+    hit = (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
+    return np.flatnonzero(hit)
+
+
+def polygon_units(reference: Reference, zone: str) -> np.ndarray | None:
+    """The finest unit code of each polygon of ``zone``, or ``None`` if one stands for several.
+
+    A polygon stands for several units where arrondissements have no polygon of their own and
+    stand on their city's.
+
+    Examples
+    --------
+    >>> bool((polygon_units(ref, "974") == ref.polygons("974").index.to_numpy()).all())
+    True
+    """
+    key = f"topology:polygon_units:{zone}"
+    if key not in reference.memo:
+        finest_pos, polygon_pos = zone_unit_polygons(reference, zone)
+        out = None
+        used = polygon_pos[polygon_pos >= 0]
+        if len(np.unique(used)) == len(used):
+            out = np.full(len(reference.polygons(zone)), None, dtype=object)
+            out[used] = reference.finest.index.to_numpy(dtype=object)[
+                finest_pos[polygon_pos >= 0]]
+        reference.memo[key] = out
+    return reference.memo[key]  # type: ignore[no-any-return]
 
 
 def zone_unit_polygons(reference: Reference, zone: str) -> tuple[np.ndarray, np.ndarray]:
@@ -205,13 +254,12 @@ def union_plan_positions(reference: Reference, zone: str, pos: np.ndarray,
     >>> starts.tolist(), ends.tolist(), groups.tolist()
     ([0, 2], [2, 3], ['a', 'b'])
     """
-    geoms = reference.geometry(zone)
+    geoms = reference.polygons(zone)
     # one row per (group, polygon): arrondissements may share their city's polygon
     rows = np.flatnonzero(pos >= 0)
     pair = group_codes[rows].astype(np.int64) * (len(geoms) + 1) + pos[rows]
     rows = rows[np.sort(np.unique(pair, return_index=True)[1])]
-    all_polys = np.asarray(geoms.array, dtype=object)
-    polys = all_polys[pos[rows]]
+    polys = geoms.take(pos[rows])
     keep = ~shapely.is_missing(polys)
     rows, polys = rows[keep], polys[keep]
     if len(rows) == 0:
@@ -237,7 +285,7 @@ def _finest_to_polygon(reference: Reference, zone: str) -> np.ndarray:
     cache = reference.memo
     key = f"__finest_positions__{zone}"
     if key not in cache:
-        cache[key] = reference.geometry(zone).index.get_indexer(  # type: ignore[assignment]
+        cache[key] = reference.polygons(zone).index.get_indexer(  # type: ignore[assignment]
             reference.finest.index)
     return cache[key]  # type: ignore[return-value]
 
@@ -271,7 +319,7 @@ def _polygon_positions(reference: Reference, zone: str, codes: Sequence[str]) ->
 
     The city's polygon stands for an arrondissement that has none (:func:`geometry_keys`).
     """
-    index = reference.geometry(zone).index
+    index = reference.polygons(zone).index
     codes_arr = np.asarray(codes, dtype=object)
     pos = index.get_indexer(codes_arr)
     missing = pos < 0
@@ -418,10 +466,10 @@ def polygon_graph(reference: Reference, zone: str) -> tuple[np.ndarray, np.ndarr
         return reference.memo[key]  # type: ignore[no-any-return]
     from ..reference.geometry import cached_arrays
 
-    geoms = reference.geometry(zone)
+    geoms = reference.polygons(zone)
 
     def build() -> dict[str, np.ndarray]:
-        polys = np.asarray(geoms.array, dtype=object)
+        polys = geoms.all()
         left, right = _rook_pairs(polys, np.arange(len(polys)))
         src = np.concatenate([left, right])
         dst = np.concatenate([right, left])
@@ -474,7 +522,7 @@ def adjacency(reference: Reference, zone: str, codes: Sequence[str], *,
     >>> adjacency(ref, "metro", ["13201", "13202", "06088"])
     (array([0]), array([1]))
     """
-    geoms = reference.geometry(zone)
+    geoms = reference.polygons(zone)
     pos = geoms.index.get_indexer(geometry_keys(reference, zone, codes))
     found = pos[pos >= 0]
     if rook and len(np.unique(found)) == len(found):  # one polygon per unit: a look-up
@@ -491,8 +539,7 @@ def adjacency(reference: Reference, zone: str, codes: Sequence[str], *,
         left, right = left[keep], right[keep]
         order = np.lexsort((right, left))
         return left[order], right[order]
-    polys = np.full(len(pos), None, dtype=object)
-    polys[pos >= 0] = np.asarray(geoms.array, dtype=object)[pos[pos >= 0]]
+    polys = geoms.take(pos)
     if rook:  # units sharing a polygon (arrondissements without their own): test directly
         return _rook_pairs(polys, pos)
     idx = np.flatnonzero(~shapely.is_missing(polys))

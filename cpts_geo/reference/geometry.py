@@ -32,9 +32,17 @@ if TYPE_CHECKING:
 
     from .units import Reference
 
-__all__ = ["CACHE_FORMAT", "cache_directory", "cached_arrays", "input_checksum",
-           "load_zone_geometry", "read_geometries",
-           "save_geometries"]
+__all__ = [
+    "CACHE_FORMAT",
+    "ZonePolygons",
+    "cache_directory",
+    "cached_arrays",
+    "input_checksum",
+    "load_zone_geometry",
+    "read_geometries",
+    "save_geometries",
+    "zone_polygons",
+]
 
 #: Version of the cleaned-geometry cache files (v2: ragged coordinate arrays; v1: WKB only).
 CACHE_FORMAT = "v2"
@@ -64,6 +72,162 @@ def cache_directory() -> Path:
     return Path(base) / "cpts_geo"
 
 
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The concatenated ``arange(starts[i], ends[i])``."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+
+
+class ZonePolygons:
+    """The cleaned polygons of a zone, decoded on demand: all of them, or the few asked for.
+
+    A project check touches a few hundred units of the 35,000 of the mainland: decoding only
+    those (and reading every unit's extent from the stored coordinates) saves the tenth of a
+    second decoding them all costs. Built by :func:`zone_polygons`.
+
+    Attributes
+    ----------
+    index
+        Unit codes, in the order of the polygons (the index of :meth:`Reference.geometry`).
+    crs
+        The zone's projected CRS.
+
+    Examples
+    --------
+    >>> polys = zone_polygons(ref, "974")
+    >>> "97411" in polys.index, polys.take(np.array([0, -1]))[1] is None
+    (True, True)
+    >>> bool(np.allclose(polys.bounds[0], shapely.bounds(polys.all()[0])))
+    True
+    """
+
+    def __init__(self, index: pd.Index, crs: str, *, arrays: dict[str, np.ndarray] | None = None,
+                 geoms: np.ndarray | None = None) -> None:
+        self.index = index
+        self.crs = crs
+        self._arrays = arrays
+        self._all = geoms
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def all(self) -> np.ndarray:
+        """Every polygon, in index order (decoded once)."""
+        if self._all is None:
+            assert self._arrays is not None
+            self._all = _decode(self._arrays)
+        return self._all
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """The polygons at ``positions`` (``None`` where a position is ``-1``)."""
+        pos = np.asarray(positions, dtype=np.int64)
+        out = np.full(len(pos), None, dtype=object)
+        ok = pos >= 0
+        if self._all is not None or self._arrays is None:
+            out[ok] = self.all()[pos[ok]]
+            return out
+        a = self._arrays
+        for name, kind in _RAGGED.items():
+            where = a[f"{name}_pos"]
+            if not len(where):
+                continue
+            j = np.searchsorted(where, pos)
+            hit = ok & (j < len(where))
+            hit[hit] = where[j[hit]] == pos[hit]
+            if not hit.any():
+                continue
+            out[hit] = self._ragged(name, kind, j[hit])
+        rest = a["wkb_pos"]
+        if len(rest):
+            j = np.searchsorted(rest, pos)
+            hit = ok & (j < len(rest))
+            hit[hit] = rest[j[hit]] == pos[hit]
+            if hit.any():
+                buf, offsets = a["wkb"].tobytes(), a["offsets"]
+                out[hit] = shapely.from_wkb([buf[offsets[k]:offsets[k + 1]] for k in j[hit]])
+        return out
+
+    def _ragged(self, name: str, kind: shapely.GeometryType, j: np.ndarray) -> np.ndarray:
+        """Decode geometries ``j`` of the ragged block ``name`` only."""
+        a = self._arrays
+        assert a is not None
+        off0 = a[f"{name}_off0"]  # ring -> coordinates
+        off1 = a[f"{name}_off1"]  # polygon -> rings
+        if kind == shapely.GeometryType.MULTIPOLYGON:
+            off2 = a[f"{name}_off2"]  # multipolygon -> polygons
+            polys = _ranges(off2[j], off2[j + 1])
+            new2 = np.concatenate([[0], np.cumsum(off2[j + 1] - off2[j])])
+        else:
+            polys = j
+        rings = _ranges(off1[polys], off1[polys + 1])
+        new1 = np.concatenate([[0], np.cumsum(off1[polys + 1] - off1[polys])])
+        coords = a[f"{name}_coords"][_ranges(off0[rings], off0[rings + 1])]
+        new0 = np.concatenate([[0], np.cumsum(off0[rings + 1] - off0[rings])])
+        offsets = (new0, new1, new2) if kind == shapely.GeometryType.MULTIPOLYGON else (
+            new0, new1)
+        return shapely.from_ragged_array(kind, coords, offsets)
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """``(minx, miny, maxx, maxy)`` of every polygon (NaN where none), from the coordinates."""
+        if getattr(self, "_bounds", None) is None:
+            if self._arrays is None:
+                self._bounds = shapely.bounds(self.all())
+            else:
+                self._bounds = self._stored_bounds()
+        return self._bounds
+
+    def _stored_bounds(self) -> np.ndarray:
+        a = self._arrays
+        assert a is not None
+        out = np.full((len(self.index), 4), np.nan)
+        for name, kind in _RAGGED.items():
+            where = a[f"{name}_pos"]
+            if not len(where):
+                continue
+            coords = a[f"{name}_coords"]
+            off0, off1 = a[f"{name}_off0"], a[f"{name}_off1"]
+            if kind == shapely.GeometryType.MULTIPOLYGON:
+                off2 = a[f"{name}_off2"]
+                start, end = off0[off1[off2[:-1]]], off0[off1[off2[1:]]]
+            else:
+                start, end = off0[off1[:-1]], off0[off1[1:]]
+            keep = end > start
+            s = start[keep]
+            out[where[keep], 0] = np.minimum.reduceat(coords[:, 0], s)[: len(s)]
+            out[where[keep], 1] = np.minimum.reduceat(coords[:, 1], s)[: len(s)]
+            out[where[keep], 2] = np.maximum.reduceat(coords[:, 0], s)[: len(s)]
+            out[where[keep], 3] = np.maximum.reduceat(coords[:, 1], s)[: len(s)]
+        rest = a["wkb_pos"]
+        if len(rest):
+            out[rest] = shapely.bounds(self.take(rest))
+        return out
+
+
+def zone_polygons(ref: Reference, zone: str) -> ZonePolygons:
+    """The cleaned polygons of ``zone``, from the cache when there (decoded on demand).
+
+    Examples
+    --------
+    >>> len(zone_polygons(ref, "974")), zone_polygons(ref, "974").crs
+    (24, 'EPSG:2975')
+    """
+    path = cache_directory() / f"units-{CACHE_FORMAT}-{input_checksum(ref)[:20]}-{zone}.npz"
+    if path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            index = pd.Index(arrays.pop("codes").astype(object), name="code")
+            return ZonePolygons(index, ZONE_CRS[zone], arrays=arrays)
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable: rebuilt below
+    series = _build_zone(ref, zone)
+    geoms = np.asarray(series.array, dtype=object)
+    save_geometries(path, series.index, geoms)
+    return ZonePolygons(series.index, ZONE_CRS[zone], geoms=geoms)
+
+
 def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
     """Cleaned polygons of the finest units of ``zone`` in the zone's CRS, indexed by code.
 
@@ -88,14 +252,8 @@ def load_zone_geometry(ref: Reference, zone: str) -> gpd.GeoSeries:
     """
     import geopandas as gpd
 
-    path = cache_directory() / f"units-{CACHE_FORMAT}-{input_checksum(ref)[:20]}-{zone}.npz"
-    found = read_geometries(path)
-    if found is not None:
-        codes, geoms = found
-        return gpd.GeoSeries(geoms, index=pd.Index(codes, name="code"), crs=ZONE_CRS[zone])
-    series = _build_zone(ref, zone)
-    save_geometries(path, series.index, np.asarray(series.array, dtype=object))
-    return series
+    polys = ref.polygons(zone)
+    return gpd.GeoSeries(polys.all(), index=polys.index, crs=ZONE_CRS[zone])
 
 
 def cached_arrays(ref: Reference, name: str,

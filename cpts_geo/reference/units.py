@@ -41,6 +41,8 @@ from .zones import ZONE_CRS, zone_of
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from .geometry import ZonePolygons
+
 __all__ = ["Reference", "load_reference", "locate_data"]
 
 ENV_VAR = "CPTS_GEO_DATA"
@@ -200,6 +202,30 @@ class Reference:
             self.memo[key] = load_zone_geometry(self, zone)
         return self.memo[key]
 
+    def polygons(self, zone: str) -> ZonePolygons:
+        """The polygons of :meth:`geometry`, decoded on demand (all, or only those asked for).
+
+        What needs a few units' polygons (a project check) asks for them here; what draws
+        every unit uses :meth:`geometry`. Both come from the same cache.
+
+        Examples
+        --------
+        >>> polys = ref.polygons("metro")
+        >>> polys.index.equals(ref.geometry("metro").index)
+        True
+        >>> p = polys.take(polys.index.get_indexer(["13201"]))[0]
+        >>> p.equals(ref.geometry("metro")["13201"])
+        True
+        """
+        if zone not in ZONE_CRS:
+            raise ValueError(f"`zone` was {zone!r} but is expected to be in {list(ZONE_CRS)}")
+        key = f"polygons:{zone}"
+        if key not in self.memo:
+            from .geometry import zone_polygons
+
+            self.memo[key] = zone_polygons(self, zone)
+        return self.memo[key]  # type: ignore[no-any-return]
+
     @cached_property
     def commune_layer_path(self) -> Path | None:
         """The commune polygon file, or ``None`` when the directory has none."""
@@ -307,6 +333,22 @@ def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:
     '05001'
     """
     root = locate_data(data)
+    from .tables_cache import load_tables, store_tables, tables_key
+
+    key = tables_key(root)
+    cached = load_tables(root, key)
+    if cached is not None:
+        checksum = cached.pop("tables_checksum")
+        reference = Reference(**cached)
+        reference.__dict__["tables_checksum"] = checksum  # the cached property, as stored
+        return reference
+    reference = _load(root)
+    store_tables(reference, key)
+    return reference
+
+
+def _load(root: Path) -> Reference:
+    """:func:`load_reference` from the files themselves."""
     pop_dir = root / "population"
     communes_csv = _latest(pop_dir, "communes-*.csv")
     assert communes_csv is not None  # locate_data checked it
