@@ -135,16 +135,17 @@ def atlas(registry: Path | None, sheet: str | None, region: str | None, france: 
     """Write the interactive atlas: a national index and one page per région."""
     from .analysis import analyse
     from .atlas import write_atlas
-    from .outputs import prepare_out_dir, staging, write_results
+    from .outputs import prepare_out_dir, staging
+    from .outputs.tables import result_tasks
 
     target = prepare_out_dir(out or DEFAULT_OUT / "atlas", overwrite=overwrite,
                              default=out is None)
     ref, reg = _load(data, registry, sheet, verbose=verbose)
     analysis = analyse(reg, ref, france=france)
     with staging(target) as tmp:
+        tables = result_tasks(analysis if region is None else _region(analysis, region), tmp)
         pages = write_atlas(analysis, tmp, regions=[region] if region else None, tiles=tiles,
-                            png=png, svg=svg, pdf=pdf)
-        write_results(analysis if region is None else _region(analysis, region), tmp)
+                            png=png, svg=svg, pdf=pdf, also=tables)
     click.echo(f"Atlas written to {target}/ ({len(pages)} page(s)); open "
                f"{target / 'index.html'}")
 

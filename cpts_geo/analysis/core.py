@@ -8,7 +8,6 @@ command line and the atlas read its :class:`Analysis`. :func:`summary` gives the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -16,6 +15,7 @@ import pandas as pd
 from ..registry import membership, perimeter
 from ..registry.stages import STAGES, THRESHOLDS
 from .coverage import coverage_table, zones_blanches
+from .model import Analysis
 from .overlaps import conflict_units, conflicts, shared_communes
 from .territories import Territories, dissolve
 
@@ -26,72 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["Analysis", "analyse", "for_region", "summary"]
 
 
-@dataclass(frozen=True, eq=False)
-class Analysis:
-    """Everything the tool answers about a registry, over its perimeter, one région or France.
-
-    Attributes
-    ----------
-    region
-        The région code analysed (``--region``), or ``None``.
-    perimeter
-        The régions analysed: the registry's perimeter (see
-        :func:`cpts_geo.registry.membership.perimeter`), the one région asked for, or ``None``
-        for all of France (``--france``).
-    members
-        One row per (CPTS, finest unit) within scope (CPTS touching the région, whole).
-    territories
-        Territories of the CPTS in scope (whole, even where they cross the région's border).
-    conflits
-        Conflicts per pair of CPTS (units in scope).
-    conflict_units
-        Units in conflict with the CPTS claiming them.
-    partages
-        Communes declared shared below commune level.
-    zones_blanches
-        Contiguous gaps in scope.
-    couverture
-        ``france`` / ``region`` / ``departement`` → coverage table.
-    """
-
-    reference: Reference
-    registry: Registry
-    region: str | None
-    members: pd.DataFrame
-    territories: Territories
-    conflits: pd.DataFrame
-    conflict_units: pd.DataFrame
-    partages: pd.DataFrame
-    zones_blanches: pd.DataFrame
-    couverture: dict[str, pd.DataFrame]
-    perimeter: tuple[str, ...] | None = None
-    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def scope(self) -> pd.Index:
-        """Finest unit codes analysed."""
-        finest = self.reference.finest
-        if self.perimeter is None:
-            return finest.index
-        return finest.index[finest["region"].isin(self.perimeter)]
-
-    @property
-    def label(self) -> str:
-        """What the figures are about, in French: ``France``, or the régions of the scope.
-
-        Examples
-        --------
-        >>> analysis.label
-        "93 Provence-Alpes-Côte d'Azur"
-        """
-        if self.perimeter is None:
-            return "France"
-        ref = self.reference
-        return ", ".join(f"{r} {ref.region_name(r)}" for r in self.perimeter)
 
 
 def analyse(registry: Registry, reference: Reference, *, region: str | None = None,
-            france: bool = False, geometry: bool = True) -> Analysis:
+            france: bool = False, geometry: bool = True, cache: bool = True) -> Analysis:
     """Analyse a registry: territories, conflicts, shared communes, zones blanches, coverage.
 
     Parameters
@@ -109,6 +47,10 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     geometry
         Compute polygons (territories, areas, zones blanches). Without it, zones blanches are
         not grouped (one per unit) and areas are left out.
+    cache
+        Read the analysis from the cache directory when the same registry was analysed the
+        same way with the same reference data and tool (:mod:`cpts_geo.analysis.cache`), and
+        store it there otherwise.
 
     Returns
     -------
@@ -133,9 +75,25 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     cpts_geo.errors.CptsGeoError: --region '99' is not a région code; use one of: 01
     (Guadeloupe), 02 (Martinique), ...
     """
-    finest = reference.finest
     if region is not None:
         region = reference.region_code(region)
+    if not cache:
+        return _analyse(registry, reference, region, france, geometry)
+    from .cache import analysis_key, load_analysis, store_analysis
+
+    key = analysis_key(registry, reference, region=region, france=france, geometry=geometry)
+    found = load_analysis(key, registry, reference)
+    if found is not None:
+        return found
+    result = _analyse(registry, reference, region, france, geometry)
+    store_analysis(key, result)
+    return result
+
+
+def _analyse(registry: Registry, reference: Reference, region: str | None, france: bool,
+             geometry: bool) -> Analysis:
+    """:func:`analyse`, computed."""
+    finest = reference.finest
     all_members = membership(registry, reference)
     regions: tuple[str, ...] | None
     if region is not None:

@@ -15,7 +15,7 @@ when pages are written. :mod:`~cpts_geo.atlas.figures` draws PNG/SVG maps and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +68,8 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
-                pdf: bool = False, workers: int | None = None) -> list[Path]:
+                pdf: bool = False, workers: int | None = None,
+                also: Sequence[Callable[[], Any]] = ()) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
     Parameters
@@ -93,6 +94,9 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         Worker processes for the pages, figures and reports (see
         :func:`cpts_geo.outputs.parallel.run_tasks`; ``1``: none). The files are the same
         bytes whatever the number.
+    also
+        Other independent tasks to share out with the pages (the tables the atlas command
+        writes beside them, :func:`cpts_geo.outputs.tables.result_tasks`).
 
     Returns
     -------
@@ -137,6 +141,8 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         from .reports import write_reports
 
         tasks += [partial(write_reports, analysis, directory, regions=[code]) for code in codes]
+    # the longest first (the tables, then the pages), so that the workers end together
+    tasks = [*also, *tasks]
     with progress(total=len(tasks), desc="Atlas", unit="step") as bar:
         run_tasks(tasks, workers=workers, done=lambda _: bar.update())
     pages.insert(0, index)

@@ -11,6 +11,7 @@ GeoPackage carries its QGIS styles (:mod:`~cpts_geo.outputs.layer_styles`).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +25,8 @@ from .spreadsheet import write_xlsx
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["geo_layers", "neutralise", "result_tables", "write_gpkg", "write_results",
-           "write_table", "write_workbook"]
+__all__ = ["geo_layers", "neutralise", "result_tables", "result_tasks", "write_gpkg",
+           "write_results", "write_table", "write_workbook"]
 
 
 def write_table(frame: pd.DataFrame, path: Path, *, index: bool = False,
@@ -143,7 +144,7 @@ def result_tables(analysis: Any) -> dict[str, pd.DataFrame]:
 
 
 def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
-                  gpkg: bool = True) -> list[Path]:
+                  gpkg: bool = True, workers: int | None = None) -> list[Path]:
     """Write the analysis tables and GeoPackage into ``directory`` (which must exist).
 
     Files: ``couverture.csv`` (by région and département), ``territoires.csv``,
@@ -159,14 +160,39 @@ def write_results(analysis: Any, directory: Path, *, xlsx: bool = True,
      'partages.csv', 'couverture.xlsx', 'cpts.gpkg']
     >>> pd.read_csv(tmp / "zones_blanches.csv", sep=";", encoding="utf-8-sig")["codes"][1]
     '06079;06138;83133'
+
+    The workbook, the GeoPackage and the CSV files are independent: they are written in
+    worker processes (``workers``, see :func:`cpts_geo.outputs.parallel.run_tasks`), the
+    same bytes as one after the other.
+    """
+    from .parallel import run_tasks
+
+    return [p for group in run_tasks(result_tasks(analysis, directory, xlsx=xlsx, gpkg=gpkg),
+                                     workers=workers) for p in group]
+
+
+def result_tasks(analysis: Any, directory: Path, *, xlsx: bool = True,
+                 gpkg: bool = True) -> list[Callable[[], list[Path]]]:
+    """The tasks that write the tables of :func:`write_results` (each returns its files).
+
+    For callers that share them out with other work (the atlas writes them beside its pages).
+
+    Examples
+    --------
+    >>> [len(task()) for task in result_tasks(analysis, tmp)]
+    [5, 1, 1]
     """
     tables = result_tables(analysis)
-    written = [write_table(frame, directory / f"{name}.csv") for name, frame in tables.items()]
+
+    def csv_files() -> list[Path]:
+        return [write_table(frame, directory / f"{name}.csv") for name, frame in tables.items()]
+
+    tasks: list[Callable[[], list[Path]]] = [csv_files]
     if xlsx:
-        written.append(write_xlsx(tables, directory / "couverture.xlsx"))
+        tasks.append(lambda: [write_xlsx(tables, directory / "couverture.xlsx")])
     if gpkg and analysis.territories.geometry:
-        written.append(write_gpkg(geo_layers(analysis), directory / "cpts.gpkg"))
-    return written
+        tasks.append(lambda: [write_gpkg(geo_layers(analysis), directory / "cpts.gpkg")])
+    return tasks
 
 
 def geo_layers(analysis: Any, crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:

@@ -116,7 +116,7 @@ class ZonePolygons:
         """Every polygon, in index order (decoded once)."""
         if self._all is None:
             assert self._arrays is not None
-            self._all = _decode(self._arrays)
+            self._all = unpack_geometries(self._arrays)
         return self._all
 
     def take(self, positions: np.ndarray) -> np.ndarray:
@@ -312,7 +312,7 @@ def read_geometries(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as npz:
             codes = npz["codes"].astype(object)
-            geoms = _decode(npz)
+            geoms = unpack_geometries(npz)
     except (OSError, ValueError, KeyError, shapely.errors.GEOSException):
         return None  # unreadable cache: the caller rebuilds it
     return codes, geoms
@@ -327,7 +327,7 @@ def save_geometries(path: Path, codes: Any, geoms: np.ndarray) -> None:
     >>> codes, geoms = read_geometries(tmp / "g.npz"); list(codes), geoms[0].area
     (['a'], 1.0)
     """
-    arrays = _encode(np.asarray(geoms, dtype=object))
+    arrays = pack_geometries(np.asarray(geoms, dtype=object))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as fh:
@@ -341,14 +341,23 @@ def save_geometries(path: Path, codes: Any, geoms: np.ndarray) -> None:
 _RAGGED = {"poly": shapely.GeometryType.POLYGON, "multi": shapely.GeometryType.MULTIPOLYGON}
 
 
-def _encode(geoms: np.ndarray) -> dict[str, np.ndarray]:
-    """Arrays for ``np.savez`` holding ``geoms``, read back by :func:`_decode`.
+def pack_geometries(geoms: np.ndarray) -> dict[str, np.ndarray]:
+    """Arrays for ``np.savez`` holding ``geoms``, read back by :func:`unpack_geometries`.
 
     Per geometry type: the positions, coordinates and offsets of ``shapely.to_ragged_array``;
     WKB for the rest. Decoding gives the same coordinates.
+
+    Examples
+    --------
+    >>> geoms = np.array([shapely.box(0, 0, 1, 1), None, shapely.Point(1, 2)], dtype=object)
+    >>> back = unpack_geometries(pack_geometries(geoms))
+    >>> [None if g is None else g.wkt for g in back]
+    ['POLYGON ((1 0, 1 1, 0 1, 0 0, 1 0))', None, 'POINT (1 2)']
     """
     kinds = shapely.get_type_id(geoms)
-    rest = shapely.is_empty(geoms) | ~np.isin(kinds, [int(t) for t in _RAGGED.values()])
+    missing = shapely.is_missing(geoms)  # left None when read back
+    rest = (shapely.is_empty(geoms) | ~np.isin(kinds, [int(t) for t in _RAGGED.values()])) & (
+        ~missing)
     out: dict[str, np.ndarray] = {}
     for name, kind in _RAGGED.items():
         pos = np.flatnonzero((kinds == int(kind)) & ~rest)
@@ -368,8 +377,14 @@ def _encode(geoms: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _decode(npz: Any) -> np.ndarray:
-    """The geometries written by :func:`_encode`, in their order."""
+def unpack_geometries(npz: Any) -> np.ndarray:
+    """The geometries written by :func:`pack_geometries`, in their order.
+
+    Examples
+    --------
+    >>> unpack_geometries(pack_geometries(np.array([shapely.box(0, 0, 2, 1)])))[0].area
+    2.0
+    """
     geoms = np.empty(int(npz["n"]), dtype=object)
     for name, kind in _RAGGED.items():
         pos = npz[f"{name}_pos"]

@@ -44,9 +44,9 @@ def cache_key(raw: bytes, label: str, sheet: object, reference: Reference) -> st
     False
     """
     digest = hashlib.sha256()
-    from ..version import __version__
+    from ..version import code_fingerprint
 
-    for part in (_FORMAT, __version__, label, repr(sheet), reference.tables_checksum):
+    for part in (_FORMAT, code_fingerprint(), label, repr(sheet), reference.tables_checksum):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(raw)
     return digest.hexdigest()[:40]

@@ -48,30 +48,40 @@ def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
     (16, '13201', 886040)
     """
     claims = registry.claims
-    codes = claims["code"].to_numpy()
-    expanded = [reference.expand(c) for c in codes]
-    lengths = np.fromiter((len(e) for e in expanded), dtype=np.int64, count=len(expanded))
-    rep = np.repeat(np.arange(len(claims)), lengths)
-    flat = np.asarray([c for e in expanded for c in e], dtype=object)
+    codes = claims["code"].to_numpy(dtype=object)
+    finest = reference.finest
+    pos = finest.index.get_indexer(codes)  # most claims are on a finest unit already
+    if (pos >= 0).all():
+        rep = np.arange(len(claims))
+        flat = codes
+    else:  # claims on Paris, Lyon or Marseille whole stand for their arrondissements
+        expanded = [(c,) if p >= 0 else reference.expand(c) for c, p in zip(
+            codes.tolist(), pos.tolist(), strict=True)]
+        lengths = np.fromiter((len(e) for e in expanded), dtype=np.int64, count=len(expanded))
+        rep = np.repeat(np.arange(len(claims)), lengths)
+        flat = np.asarray([c for e in expanded for c in e], dtype=object)
+        pos = finest.index.get_indexer(flat)
     out = pd.DataFrame({
         "cpts_id": claims["cpts_id"].to_numpy()[rep],
-        "code": flat,
+        "code": pd.Series(flat, dtype=object),
         "partage": claims["partage"].to_numpy()[rep],
         "stade": claims["stade"].to_numpy()[rep],
     })
     # a CPTS claiming a city whole and one of its arrondissements: keep one row per unit
-    out = out.sort_values("partage").drop_duplicates(["cpts_id", "code"], keep="first")
-    out = out.sort_index()
-    finest = reference.finest
-    lost = ~out["code"].isin(finest.index)
+    pair = out.duplicated(["cpts_id", "code"], keep=False).to_numpy()
+    if pair.any():
+        keep = ~out.sort_values("partage", kind="stable").duplicated(
+            ["cpts_id", "code"], keep="first").sort_index().to_numpy()
+        out, pos = out[keep], pos[keep]
+    lost = pos < 0
     if lost.any():  # a code the reference cannot place: never drop it silently
-        codes = sorted(set(out.loc[lost, "code"]))
+        missing = sorted(set(out.loc[lost, "code"]))
         raise CptsGeoError(f"{registry.source}: codes with no unit in the reference data "
-                           f"{reference.root}: {', '.join(codes[:10])}. Check that the reference "
-                           "data directory is complete (rebuild it with `cpts-geo fetch`).")
-    attrs = finest.loc[out["code"], ["population", "region", "departement", "zone"]]
-    for col in attrs.columns:
-        out[col] = attrs[col].to_numpy()
+                           f"{reference.root}: {', '.join(missing[:10])}. Check that the "
+                           "reference data directory is complete (rebuild it with `cpts-geo "
+                           "fetch`).")
+    for col in ("population", "region", "departement", "zone"):
+        out[col] = finest[col].to_numpy()[pos]
     return out.reset_index(drop=True)
 
 
