@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
+    from ..analysis.diff import Diff
+    from ..analysis.timeline import Evolution
 
 __all__ = ["atlas_regions", "write_atlas"]
 
@@ -66,7 +68,8 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
-                pdf: bool = False) -> list[Path]:
+                pdf: bool = False, evolution: Evolution | None = None,
+                compare: Diff | None = None) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
     Parameters
@@ -87,6 +90,14 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     pdf
         Also write a one-page PDF report of each région (``<code>.pdf``,
         :func:`cpts_geo.atlas.reports.write_reports`).
+    evolution
+        The evolution of a dated registry (:func:`cpts_geo.analysis.timeline.evolution`):
+        each page's panel shows its chart (:func:`cpts_geo.atlas.charts.evolution_panel`).
+    compare
+        The diff of an older registry against the one drawn
+        (:func:`cpts_geo.analysis.diff.diff_registries`): each page gets the layers of the
+        units gained, lost and changed, and the panel the changes of coverage
+        (:mod:`cpts_geo.atlas.changes`).
 
     Returns
     -------
@@ -112,7 +123,8 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
-    ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
+    ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes},
+                       evolution=evolution, compare=compare)
     pages: list[Path] = []
     figures = png or svg
     steps = len(codes) * (1 + int(figures) + int(pdf)) + 1
