@@ -73,6 +73,13 @@ def region_93_units() -> frozenset[str]:
                      or r["type"] == "arrondissement-municipal")
 
 
+@lru_cache(maxsize=1)
+def departements() -> dict[str, str]:
+    """The département of every unit of the population file."""
+    with open(SHARED / "population" / "communes-2026.csv", encoding="utf-8") as fh:
+        return {r["code"]: r["departement"] for r in csv.DictReader(fh)}
+
+
 def unit_codes(frame: pd.DataFrame) -> pd.Series:
     code = frame["code_arrondissement"].where(frame["code_arrondissement"] != "",
                                               frame["code_commune"])
@@ -204,6 +211,18 @@ def expected_at(when: dt.date, dates: pd.DataFrame | None = None) -> dict:
         units = set(frame.loc[frame["cpts_id"].isin(ids), "unit"]) & scope
         covered[key] = sum(pop[u] for u in units)
     total = sum(pop[u] for u in scope)
+    deps = departements()
+    by_dep = {}
+    for dep in sorted({deps[u] for u in scope}):
+        units_d = {u for u in scope if deps[u] == dep}
+        in_dep = frame[frame["unit"].isin(units_d) & frame["cpts_id"].isin(present)]
+        cov = {}
+        for key, counted in THRESHOLDS.items():
+            ids = {c for c, s in present.items() if s in counted}
+            cov[key] = sum(pop[u] for u in set(in_dep.loc[in_dep["cpts_id"].isin(ids), "unit"]))
+        by_dep[dep] = {"population_totale": sum(pop[u] for u in units_d),
+                       "population_couverte": cov, "n_cpts": in_dep["cpts_id"].nunique()}
     return {"n_cpts": len(present), "n_cpts_par_stade": per_stage, "population_totale": total,
             "population_couverte": covered,
-            "taux": {k: round(100 * v / total, 2) for k, v in covered.items()}}
+            "taux": {k: round(100 * v / total, 2) for k, v in covered.items()},
+            "par_departement": by_dep, "stades": present}
