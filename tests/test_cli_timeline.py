@@ -239,7 +239,7 @@ def test_atlas_at_and_compare(ref, dated_csv, dates, tmp_path):
                         "--compare", str(old), "--out", str(out))
     assert code == 0, text
     page = (out / "93.html").read_text(encoding="utf-8")
-    assert '<h2 id="atlas-evolution-title">Évolution</h2>' in page
+    assert '<h2 id="atlas-evolution-heading">Évolution</h2>' in page
     assert "Changements depuis ancien.csv" in page
     # the chart ends at --at
     months = int(re.search(r'data-mois="(\d+)"', page).group(1))

@@ -341,7 +341,7 @@ def _figures_table(frame: pd.DataFrame, chart_id: str) -> str:
     keep = np.array([d.month == 12 for d in frame["date"]], dtype=bool)
     keep[-1] = True
     rows = "".join(
-        f'<tr><th scope="row">{_e(_month_label(r.date))}</th>'
+        f'<tr><th scope="row">{_e(f"{r.date:%m/%Y}")}</th>'
         f'<td class="num">{_e(fmt_int(r.n_cpts))}</td>'
         f'<td class="num">{_e(fmt_pct(r.taux_fonctionnement))}</td>'
         f'<td class="num">{_e(fmt_pct(r.taux_jusqu_projet_valide))}</td>'
@@ -352,7 +352,8 @@ def _figures_table(frame: pd.DataFrame, chart_id: str) -> str:
             'de mois</caption><thead><tr><th scope="col">Mois</th>'
             '<th scope="col" class="num">CPTS</th>'
             '<th scope="col" class="num">ACI signé</th>'
-            '<th scope="col" class="num">Jusqu\'au projet validé</th>'
+            '<th scope="col" class="num"><abbr title="Jusqu\'au projet de santé validé">'
+            "≤ projet</abbr></th>"
             '<th scope="col" class="num">Tous stades</th></tr></thead><tbody>'
             + rows + "</tbody></table></details>")
 
@@ -369,7 +370,7 @@ def evolution_panel(evolution: Evolution | None, region: str | None) -> str:
     >>> dated = Registry(reg.claims.assign(date_aci=pd.Timestamp("2021-06-15"),
     ...                                    stade="fonctionnement"), "daté.csv")
     >>> e = evolution(dated, ref, start="2021-01", end="2021-12")
-    >>> '<h2 id="atlas-evolution-title">Évolution</h2>' in evolution_panel(e, "93")
+    >>> '<h2 id="atlas-evolution-heading">Évolution</h2>' in evolution_panel(e, "93")
     True
     >>> evolution_panel(e, "11"), evolution_panel(None, "93")  # no figures for Île-de-France
     ('', '')
@@ -397,6 +398,6 @@ def evolution_panel(evolution: Evolution | None, region: str | None) -> str:
             "leurs dates n'atteignent pas sont comptées à leur dernière étape datée."))
     note = (f'<p class="atlas-help" id="atlas-evolution-note">{_e(" ".join(notes))}</p>'
             if notes else "")
-    return ('<section class="atlas-evolution-section" aria-labelledby="atlas-evolution-title">'
-            '<h2 id="atlas-evolution-title">Évolution</h2>'
+    return ('<section class="atlas-evolution-section" aria-labelledby="atlas-evolution-heading">'
+            '<h2 id="atlas-evolution-heading">Évolution</h2>'
             + evolution_svg(frame.reset_index(drop=True), place) + note + "</section>")
