@@ -144,8 +144,9 @@ def main() -> None:
     """Maps and checks of France's CPTS territories.
 
     CPTS: Communautés Professionnelles Territoriales de Santé. Coverage against the 100 %
-    target, conflicts, zones blanches, the regional atlas, the check of a new project, and a
-    proposal to close the gaps.
+    target, conflicts, zones blanches, the regional atlas, the check of a new project, a
+    proposal to close the gaps, and time: two vintages compared (diff), a dated registry read
+    as it stood on a day (--at) and followed month by month (evolution).
     """
 
 
