@@ -300,6 +300,8 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
             payload["date"] = at.isoformat()
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
+        if at is not None:
+            click.echo(f"Registre tel qu'au {at:%d/%m/%Y} : {len(reg)} CPTS ({reg.source})")
         click.echo(check_report(result, ref))
     sys.exit(1 if result.has_conflict else 0)
 

@@ -139,6 +139,11 @@ def test_check_at_a_date(dated_csv, dates, tmp_path):
                        start.isoformat(), "--json")
     assert code == 1
     assert [c["cpts_id"] for c in json.loads(out)["conflits"]] == [cid]
+    code, out, _ = run("check", str(project), "--registry", str(dated_csv), "--at",
+                       start.isoformat())
+    assert code == 1
+    n = expected_at(start, dates)["n_cpts"]
+    assert out.startswith(f"Registre tel qu'au {start:%d/%m/%Y} : {n} CPTS ")
 
 
 # ---- evolution --------------------------------------------------------------------------------

@@ -23,9 +23,11 @@ can be read at any day (``--at``, :func:`registry_at`) and followed over time
    every date, and a warning (``sans_date``) names it. Give its lettre d'intention date to count
    it.
 
-So the registry read on a day after all its dates is the registry itself, except the CPTS of
-rules 4 and 5, which the warnings name. The perimeter of the figures is the whole registry's
-(a région whose first CPTS came later is in the figures from the start, at 0 %).
+Rules 4 and 5 count only what the registry shows had happened by the day: a figure at a past
+date is never higher than the dates support. So the registry read on a day after all its dates
+is the registry itself, except the CPTS of rules 4 and 5, which the warnings name. The
+perimeter of the figures is the whole registry's (a région whose first CPTS came later is in
+the figures from the start, at 0 %).
 
 The evolution gives, at the end of each month (its last day), the number of CPTS by stage and
 the population covered at each stage threshold of
