@@ -1,4 +1,4 @@
-"""Command line: ``cpts-geo atlas | coverage | check | propose | diff | fetch``.
+"""Command line: ``cpts-geo atlas | coverage | check | propose | diff | evolution | fetch``.
 
 A thin layer: each command wires options to library calls and turns the project's errors into
 one clean message and exit code 2 (bad input). No logic of its own.
@@ -81,6 +81,40 @@ def _registry_opts(func: F) -> F:
     return func
 
 
+def _date_option(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A date option (``--at``, ``--from``, ``--to``) read at once: a bad date is a usage error."""
+    if value is None:
+        return None
+    from .analysis.timeline import as_day
+
+    try:
+        return as_day(value)
+    except CptsGeoError:
+        raise click.BadParameter(f"{value!r} is not a date: give it as yyyy-mm-dd (2024-02-01),"
+                                 " dd/mm/yyyy or a month (02/2024)", ctx=ctx,
+                                 param=param) from None
+
+
+def _at_option(func: F) -> F:
+    return click.option("--at", "at", default=None, metavar="DATE", callback=_date_option,
+                        help="Read the registry as it stood on this day (yyyy-mm-dd, dd/mm/yyyy "
+                        "or a month, 06/2021): the CPTS there by then (first date on or "
+                        "before it), each at the stage reached. Needs a registry with dates."
+                        )(func)
+
+
+def _registry_at(reg: Any, ref: Any, at: Any, quiet: bool, verbose: bool) -> Any:
+    """The registry as it stood on ``at`` (unchanged without it); its new warnings printed."""
+    if at is None:
+        return reg
+    from .analysis.timeline import registry_at
+
+    out = registry_at(reg, at, ref)
+    if not quiet:
+        _warn(out.notices[len(reg.notices):], verbose)
+    return out
+
+
 def _warn(notices: Any, verbose: bool) -> None:
     """Print warnings: one line per kind with the first ones, or every one with ``-v``."""
     from .errors import summarise
@@ -110,8 +144,9 @@ def main() -> None:
     """Maps and checks of France's CPTS territories.
 
     CPTS: Communautés Professionnelles Territoriales de Santé. Coverage against the 100 %
-    target, conflicts, zones blanches, the regional atlas, the check of a new project, and a
-    proposal to close the gaps.
+    target, conflicts, zones blanches, the regional atlas, the check of a new project, a
+    proposal to close the gaps, and time: two vintages compared (diff), a dated registry read
+    as it stood on a day (--at) and followed month by month (evolution).
     """
 
 
@@ -127,12 +162,23 @@ def main() -> None:
 @click.option("--svg", is_flag=True, help="Also write an SVG figure of each région.")
 @click.option("--pdf", is_flag=True, help="Also write a one-page PDF report of each région "
               "(map, key figures and tables).")
+@_at_option
+@click.option("--compare", "compare", type=click.Path(path_type=Path), default=None,
+              metavar="OLD", help="An older registry (any format): add a layer of the units "
+              "whose CPTS changed since it (gained, lost, changed CPTS) and the changes of "
+              "coverage to each page.")
+@click.option("--compare-sheet", default=None, help="XLSX: sheet of OLD (default: --sheet).")
 @_common
 @_guard
 def atlas(registry: Path | None, sheet: str | None, region: str | None, france: bool,
           out: Path | None, overwrite: bool, tiles: bool, png: bool, svg: bool, pdf: bool,
+          at: Any, compare: Path | None, compare_sheet: str | None,
           data: Path | None, verbose: bool) -> None:
-    """Write the interactive atlas: a national index and one page per région."""
+    """Write the interactive atlas: a national index and one page per région.
+
+    With a dated registry, each page's panel shows the evolution of coverage month by month
+    (up to --at when given).
+    """
     from .analysis import analyse
     from .atlas import write_atlas
     from .outputs import prepare_out_dir, staging
@@ -141,11 +187,24 @@ def atlas(registry: Path | None, sheet: str | None, region: str | None, france: 
     target = prepare_out_dir(out or DEFAULT_OUT / "atlas", overwrite=overwrite,
                              default=out is None)
     ref, reg = _load(data, registry, sheet, verbose=verbose)
-    analysis = analyse(reg, ref, france=france)
+    shown = _registry_at(reg, ref, at, False, verbose)
+    analysis = analyse(shown, ref, france=france)
+    evolution = changes = None
+    if reg.dated and not reg.claims[list(reg.dated)].isna().all().all():
+        from .analysis.timeline import evolution as make_evolution
+
+        evolution = make_evolution(reg, ref, france=france, end=at)
+    if compare is not None:
+        from .analysis.diff import diff_registries
+        from .registry import read_registry
+
+        old = read_registry(compare, ref, sheet=compare_sheet or sheet)
+        changes = diff_registries(old, shown, ref)
     with staging(target) as tmp:
         tables = result_tasks(analysis if region is None else _region(analysis, region), tmp)
         pages = write_atlas(analysis, tmp, regions=[region] if region else None, tiles=tiles,
-                            png=png, svg=svg, pdf=pdf, also=tables)
+                            png=png, svg=svg, pdf=pdf, evolution=evolution, compare=changes,
+                            also=tables)
     click.echo(f"Atlas written to {target}/ ({len(pages)} page(s)); open "
                f"{target / 'index.html'}")
 
@@ -163,11 +222,12 @@ def _region(analysis: Any, region: str) -> Any:
               help="Also write CSV, XLSX and GeoPackage tables into this directory.")
 @click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@_at_option
 @_common
 @_guard
 def coverage(registry: Path | None, sheet: str | None, region: str | None, france: bool,
-             out: Path | None, overwrite: bool, as_json: bool, data: Path | None,
-             verbose: bool) -> None:
+             out: Path | None, overwrite: bool, as_json: bool, at: Any,
+             data: Path | None, verbose: bool) -> None:
     """Coverage against the 100 % target, conflicts and zones blanches of a registry.
 
     Without --region, the figures are over the registry's perimeter: the régions where its
@@ -180,12 +240,16 @@ def coverage(registry: Path | None, sheet: str | None, region: str | None, franc
 
     target = prepare_out_dir(out, overwrite=overwrite, default=False) if out else None
     ref, reg = _load(data, registry, sheet, quiet=as_json, verbose=verbose)
+    reg = _registry_at(reg, ref, at, as_json, verbose)
     analysis = analyse(reg, ref, region=region, france=france)
     if target is not None:
         with staging(target) as tmp:
             write_results(analysis, tmp)
     if as_json:
-        click.echo(json.dumps(summary(analysis), ensure_ascii=False, indent=2))
+        payload = summary(analysis)
+        if at is not None:
+            payload["date"] = at.isoformat()
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         click.echo(coverage_report(analysis))
         if target is not None:
@@ -201,13 +265,16 @@ def coverage(registry: Path | None, sheet: str | None, region: str | None, franc
               help="The project revises this existing CPTS (identifier or name): leave it out "
               "of the comparison.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@_at_option
 @_common
 @_guard
 def check(project: Path, registry: Path | None, sheet: str | None, project_sheet: str | None,
-          revise: str | None, as_json: bool, data: Path | None, verbose: bool) -> None:
+          revise: str | None, as_json: bool, at: Any, data: Path | None,
+          verbose: bool) -> None:
     """Check a new CPTS project against the registry before approval.
 
     PROJECT is a registry-format file (CSV, XLSX, JSON, GeoJSON, GPKG) describing one CPTS.
+    With --at, it is checked against the registry as it stood on that day.
     Exit code: 0 no conflict, 1 conflict with an existing CPTS, 2 bad input.
     """
     from .analysis.check import check_project
@@ -217,6 +284,7 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     # the registry's own warnings are about the registry, not the project: with the embedded
     # registry they are known and not shown; with another, one line says how many (-v: all)
     ref, reg = _load(data, registry, sheet, quiet=True)
+    reg = _registry_at(reg, ref, at, True, verbose)
     proj = read_registry(project, ref, sheet=project_sheet)
     if not as_json:
         _warn(proj.notices or proj.warnings, verbose)
@@ -230,8 +298,12 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
         payload = result.to_dict()
         payload["avertissements"] = list(proj.warnings)
         payload["avertissements_registre"] = list(reg.warnings)
+        if at is not None:
+            payload["date"] = at.isoformat()
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
+        if at is not None:
+            click.echo(f"Registre tel qu'au {at:%d/%m/%Y} : {len(reg)} CPTS ({reg.source})")
         click.echo(check_report(result, ref))
     sys.exit(1 if result.has_conflict else 0)
 
@@ -357,6 +429,64 @@ def diff(old: Path, new: Path, region: str | None, out: Path | None, overwrite: 
         if target is not None:
             click.echo(f"\nTables written to {target}/")
     sys.exit(1 if result.has_changes else 0)
+
+
+@main.command()
+@_registry_opts
+@_scope_opts
+@click.option("--from", "start", default=None, metavar="DATE", callback=_date_option,
+              help="First month (any day of it: 2021-06, 06/2021, 2021-06-15). Default: the "
+              "month of the registry's first date.")
+@click.option("--to", "end", default=None, metavar="DATE", callback=_date_option,
+              help="Last month. Default: the month of the registry's last date.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Also write evolution.csv (the perimeter), evolution_regions.csv, "
+              "evolution_departements.csv, evolution.xlsx and the chart (evolution.png, "
+              "evolution.svg) into this directory.")
+@click.option("--overwrite", is_flag=True, help="Replace existing files in --out.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (for scripts).")
+@_common
+@_guard
+def evolution(registry: Path | None, sheet: str | None, region: str | None, france: bool,
+              start: Any, end: Any, out: Path | None, overwrite: bool,
+              as_json: bool, data: Path | None, verbose: bool) -> None:
+    """The evolution of a dated registry, month by month.
+
+    At the end of each month: the number of CPTS by stage and the population covered at each
+    stage threshold (ACI signé; up to projet de santé validé; every stage), over the
+    registry's perimeter (or --region, or --france), by région and by département. A CPTS
+    counts from its first date (lettre d'intention, projet de santé or ACI), at the stage of
+    its latest step dated by then, never beyond the stage the registry gives; a CPTS with no
+    date is counted at no date (a warning names it).
+    """
+    from functools import partial
+
+    from .analysis.timeline import evolution as make_evolution
+    from .outputs import prepare_out_dir, progress, staging
+    from .outputs.evolution import write_evolution
+    from .outputs.report import evolution_report
+
+    target = prepare_out_dir(out, overwrite=overwrite, default=False) if out else None
+    ref, reg = _load(data, registry, sheet, quiet=as_json, verbose=verbose)
+    result = make_evolution(reg, ref, region=region, france=france, start=start, end=end,
+                            steps=partial(progress, desc="Evolution", unit="level"))
+    if not as_json:
+        _warn(result.notices, verbose)
+    if target is not None:
+        from .atlas.charts import write_evolution_charts
+
+        with staging(target) as tmp, progress(total=2, desc="Evolution files",
+                                              unit="step") as bar:
+            write_evolution(result, tmp)
+            bar.update()
+            write_evolution_charts(result, tmp, png=True, svg=True)
+            bar.update()
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(evolution_report(result))
+        if target is not None:
+            click.echo(f"\nTables and chart written to {target}/")
 
 
 @main.command()

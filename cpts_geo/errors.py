@@ -101,6 +101,11 @@ NOTICE_KINDS: dict[str, tuple[str, str]] = {
     "stade_dates": ("CPTS whose stage and dates disagree", "CPTS whose stage and dates disagree"),
     "mois": ("date given as a month, taken as its first day",
              "dates given as a month, taken as their first day"),
+    "sans_date": ("registry whose undated CPTS are left out at every date",
+                  "registries whose undated CPTS are left out at every date"),
+    "stade_non_date": ("CPTS at a stage its dates do not reach, counted at its last dated step",
+                       "CPTS at a stage their dates do not reach, counted at their last dated "
+                       "step"),
     "encodage": ("file not in UTF-8", "files not in UTF-8"),
     "feuille": ("workbook sheet choice", "workbook sheet choices"),
     "perimetre": ("perimeter read with a guessed CRS or repaired",

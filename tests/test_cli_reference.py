@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cpts_geo.cli import main
 
 DOC = Path(__file__).parents[1] / "docs" / "cli.md"
-COMMANDS = ("atlas", "coverage", "check", "propose", "diff", "fetch")
+COMMANDS = ("atlas", "coverage", "check", "propose", "diff", "evolution", "fetch")
 
 
 def render() -> str:

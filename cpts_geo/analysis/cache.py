@@ -59,6 +59,7 @@ def analysis_key(registry: Registry, reference: Reference, *, region: str | None
     for part in (_FORMAT, code_fingerprint(), reference.tables_checksum,
                  input_checksum(reference) if geometry else "-", repr(region), repr(france),
                  repr(geometry), registry.source, json.dumps(list(registry.unclaimed)),
+                 repr(registry.regions),
                  json.dumps([str(c) for c in claims.columns])):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     hashed = pd.util.hash_pandas_object(claims.astype(str), index=False)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
+    from ..analysis.diff import Diff
+    from ..analysis.timeline import Evolution
 
 __all__ = ["atlas_regions", "write_atlas"]
 
@@ -68,7 +70,8 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
-                pdf: bool = False, workers: int | None = None,
+                pdf: bool = False, evolution: Evolution | None = None,
+                compare: Diff | None = None, workers: int | None = None,
                 also: Sequence[Callable[[], Any]] = ()) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
@@ -97,6 +100,14 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     also
         Other independent tasks to share out with the pages (the tables the atlas command
         writes beside them, :func:`cpts_geo.outputs.tables.result_tasks`).
+    evolution
+        The evolution of a dated registry (:func:`cpts_geo.analysis.timeline.evolution`):
+        each page's panel shows its chart (:func:`cpts_geo.atlas.charts.evolution_panel`).
+    compare
+        The diff of an older registry against the one drawn
+        (:func:`cpts_geo.analysis.diff.diff_registries`): each page gets the layers of the
+        units gained, lost and changed, and the panel the changes of coverage
+        (:mod:`cpts_geo.atlas.changes`).
 
     Returns
     -------
@@ -123,7 +134,8 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
-    ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
+    ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes},
+                       evolution=evolution, compare=compare)
     _prepare(ctx, codes)  # what the pages share, computed once before the work is shared out
     pages = [directory / ctx.pages[c] for c in codes]
     index = directory / "index.html"

@@ -88,6 +88,13 @@ class AtlasContext:
         Add an OpenStreetMap basemap (loaded from the network when the page is viewed).
     pages
         Région code → page file name, for the links of the national index.
+    evolution
+        The evolution of a dated registry (:func:`cpts_geo.analysis.timeline.evolution`):
+        its chart in each page's panel (:mod:`~cpts_geo.atlas.charts`).
+    compare
+        The diff of an older registry against this one
+        (:func:`cpts_geo.analysis.diff.diff_registries`): the changes layers and panel
+        (:mod:`~cpts_geo.atlas.changes`).
 
     Examples
     --------
@@ -103,6 +110,8 @@ class AtlasContext:
     analysis: Analysis
     tiles: bool = False
     pages: dict[str, str] = field(default_factory=dict)
+    evolution: Any = None  # analysis.timeline.Evolution: the chart of each panel
+    compare: Any = None  # analysis.diff.Diff: the "changes since OLD" layers
     fine: Display = field(init=False)
     coarse: Display = field(init=False)
     _features: dict[int, dict[str, str]] = field(default_factory=dict, init=False)
@@ -329,6 +338,13 @@ def _outline_layer(display: Display, codes: pd.Index, keys: pd.Series,
     props = [{"c": str(k), "n": str(names.get(k, k)), "z": str(zones.get(k, ""))}
              for k in unions.index]
     return _collection(encode_geometries(unions.to_numpy(), display.decimals), props)
+
+
+def _change_layers(ctx: AtlasContext, display: Display, code: str | None) -> dict[str, str]:
+    """The "changes since OLD" layers of a page (none without ``ctx.compare``)."""
+    from .changes import change_layers
+
+    return change_layers(ctx.compare, display, code)
 
 
 def _tiers() -> dict[str, str]:
@@ -666,7 +682,8 @@ def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) ->
         + _CARD
         + "<h2>Couverture de la population</h2>"
         f"{_rates(row)}{_keyfigs(analysis, row, 'de la région')}"
-        "<h2>Légende et couches</h2>"
+        + _time_sections(ctx, code, analysis.scope)
+        + "<h2>Légende et couches</h2>"
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des départements', communes=True)}"
         + _COMPOSER
@@ -674,6 +691,14 @@ def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) ->
         + _note(analysis, "<p>Les CPTS ayant au moins une commune dans la région sont "
                 "représentées entières, y compris au-delà de ses limites.</p>")
         + "</aside>")
+
+
+def _time_sections(ctx: AtlasContext, code: str | None, scope: Iterable[str] | None) -> str:
+    """The evolution chart (dated registry) and the changes since an older registry."""
+    from .changes import changes_panel
+    from .charts import evolution_panel
+
+    return evolution_panel(ctx.evolution, code) + changes_panel(ctx.compare, code, scope)
 
 
 def _region_table(ctx: AtlasContext) -> str:
@@ -735,7 +760,8 @@ def _national_side(ctx: AtlasContext) -> str:
         + _CARD
         + "<h2>Couverture de la population</h2>"
         f"{_rates(row)}{_keyfigs(analysis, row, 'totale')}"
-        "<h2>Légende et couches</h2>"
+        + _time_sections(ctx, None, None)
+        + "<h2>Légende et couches</h2>"
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des régions', communes=False, outside=True)}"
         "<h2>Régions</h2>"
@@ -938,6 +964,7 @@ def region_page(ctx: AtlasContext, code: str) -> str:
         "contexte": _outline_layer(display, scope, finest["departement"],
                                    ref.departements["nom"], ref),
         **units_raw,
+        **_change_layers(ctx, display, code),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render(f"Atlas des CPTS — {name} ({code})", _region_side(ctx, analysis, code, name),
@@ -987,6 +1014,7 @@ def national_page(ctx: AtlasContext) -> str:
             display, finest.index[~finest["region"].isin(analysis.perimeter or ())]
             if analysis.perimeter is not None else finest.index[:0],
             finest["region"], ref.regions["nom"], ref),
+        **_change_layers(ctx, display, None),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,

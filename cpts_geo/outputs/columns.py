@@ -74,6 +74,9 @@ TITLES: dict[str, str] = {
     "communes": "Communes",
     "zone_blanche": "Zone blanche",
     "cpts": "CPTS",
+    # evolution
+    "mois": "Mois",
+    "date": "Date (fin de mois)",
 }
 
 

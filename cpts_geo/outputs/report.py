@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..registry.stages import LABELS, STAGES, TIER_LABELS
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
     from ..analysis.diff import Diff
     from ..reference import Reference
 
-__all__ = ["check_report", "coverage_report", "diff_report", "fmt_int", "fmt_pct",
-           "propose_report"]
+__all__ = ["check_report", "coverage_report", "diff_report", "evolution_report", "fmt_int",
+           "fmt_pct", "propose_report"]
 
 _THRESHOLD_LABELS = {
     "fonctionnement": "CPTS en fonctionnement",
@@ -530,3 +531,84 @@ def propose_report(proposals: Any, reference: Reference, *, max_zones: int = 30,
     if len(left) > max_zones:
         out.append(f"  … et {len(left) - max_zones} autres (voir --json ou --out)")
     return "\n".join(out)
+
+
+#: Above this many months, the evolution report shows the end of each quarter (and the last).
+EVOLUTION_MONTHS_SHOWN = 36
+
+
+def evolution_report(evolution: Any, *, max_rows: int = 15) -> str:
+    """The readable report printed by ``cpts-geo evolution``: the figures month by month.
+
+    One line per month (per quarter beyond :data:`EVOLUTION_MONTHS_SHOWN` months, the last
+    month always shown): CPTS by stage and coverage at the three thresholds; then the change
+    over the period and the last month by région (or by département for one région).
+
+    Examples
+    --------
+    >>> from cpts_geo.analysis.timeline import evolution
+    >>> from cpts_geo.registry import Registry
+    >>> dated = Registry(reg.claims.assign(date_aci=pd.Timestamp("2021-06-15"),
+    ...                                    stade="fonctionnement"), "daté.csv")
+    >>> lines = evolution_report(evolution(dated, ref, start="2021-05", end="2021-06")
+    ...                          ).splitlines()
+    >>> print(lines[0]); print(lines[2])
+    Évolution des CPTS — 93 Provence-Alpes-Côte d'Azur
+    Période : 05/2021 à 06/2021 (2 mois), chiffres au dernier jour de chaque mois
+    >>> [line.split()[:3] for line in lines if line.startswith("2021-")]
+    [['2021-05', '0', '0'], ['2021-06', '70', '70']]
+    """
+    france = evolution.tables["france"]
+    n = len(france)
+    out = [f"Évolution des CPTS — {evolution.label}", f"Registre : {evolution.source}"]
+    if not n:
+        return "\n".join([*out, "Aucun mois."])
+    first, last = france.iloc[0], france.iloc[-1]
+    out.append(f"Période : {first['date']:%m/%Y} à {last['date']:%m/%Y} ({n} mois), chiffres au "
+               "dernier jour de chaque mois")
+    from ..analysis.timeline import RULE
+
+    out += _wrap(RULE, indent="")
+    shown = france
+    if n > EVOLUTION_MONTHS_SHOWN:
+        quarter = france["mois"].str[-2:].isin(["03", "06", "09", "12"])
+        keep = quarter.to_numpy() | (np.arange(n) == n - 1) | (np.arange(n) == 0)
+        shown = france[keep]
+    out += ["", "Par mois" + (" (fin de chaque trimestre)" if len(shown) < n else "") + " :",
+            _table(_evolution_rows(shown, "mois"))]
+    out += ["", f"Sur la période ({first['date']:%m/%Y} → {last['date']:%m/%Y}) :"]
+    out.append(f"  CPTS : {fmt_int(first['n_cpts'])} → {fmt_int(last['n_cpts'])}, dont en "
+               f"fonctionnement {fmt_int(first['n_cpts_fonctionnement'])} → "
+               f"{fmt_int(last['n_cpts_fonctionnement'])}")
+    for key, label in _THRESHOLD_LABELS.items():
+        out.append(f"  Couverture, {label:<32} {fmt_pct(first[f'taux_{key}']):>9} → "
+                   f"{fmt_pct(last[f'taux_{key}']):>9}  "
+                   f"({_points(last[f'taux_{key}'] - first[f'taux_{key}'])})")
+    one_region = evolution.perimeter is not None and len(evolution.perimeter) == 1
+    level = "departement" if one_region else "region"
+    table = evolution.tables[level]
+    at_end = table[table["mois"] == last["mois"]]
+    if not one_region:
+        at_end = at_end[at_end["n_cpts"] > 0] if (at_end["n_cpts"] > 0).any() else at_end
+    out += ["", f"Par {'département' if one_region else 'région'}, au "
+            f"{last['date']:%d/%m/%Y} :", _table(_evolution_rows(at_end,
+                                                               "code", names=True))]
+    return "\n".join(out)
+
+
+def _evolution_rows(frame: pd.DataFrame, key: str, *, names: bool = False) -> pd.DataFrame:
+    rows = {key: frame[key].to_numpy()}
+    if names:
+        rows["nom"] = frame["nom"].to_numpy()
+    rows.update({
+        "CPTS": frame["n_cpts"].map(fmt_int).to_numpy(),
+        "fonct.": frame["n_cpts_fonctionnement"].map(fmt_int).to_numpy(),
+        "projet": frame["n_cpts_projet_valide"].map(fmt_int).to_numpy(),
+        "LI": frame["n_cpts_lettre_intention"].map(fmt_int).to_numpy(),
+        "autres": (frame["n_cpts_emergence"] + frame["n_cpts_non_renseigne"]).map(
+            fmt_int).to_numpy(),
+        "couv. fonct.": frame["taux_fonctionnement"].map(fmt_pct).to_numpy(),
+        "≤ projet": frame["taux_jusqu_projet_valide"].map(fmt_pct).to_numpy(),
+        "tous": frame["taux_tous_stades"].map(fmt_pct).to_numpy(),
+    })
+    return pd.DataFrame(rows)

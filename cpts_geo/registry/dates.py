@@ -35,12 +35,13 @@ _MONTHS = {
     "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
     "october": 10, "november": 11, "december": 12,
 }
-_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
-_YMD = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})"
-                  r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_TIME = r"(?:[ T]\d{1,2}[:h]\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # a time of day, ignored
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})" + _TIME + "$")
+_YMD = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})" + _TIME + "$")
 _MY = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
 _YM = re.compile(r"^(\d{4})[/.\-](\d{1,2})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_YEARS = (2000, 2100)  # the years a date may have: anything else is a typing error
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class ParsedDate:
 def _day(year: int, month: int, day: int, text: str) -> ParsedDate:
     if year < 100:
         year += 2000
+    if not 1 <= month <= 12:
+        return ParsedDate(None, error=f"not a date: {text!r} has no month {month} (write it "
+                          "dd/mm/yyyy, e.g. 15/06/2021)")
     try:
         value = dt.date(year, month, day)
     except ValueError:
@@ -79,9 +83,10 @@ def _day(year: int, month: int, day: int, text: str) -> ParsedDate:
 
 
 def _checked(value: dt.date, text: str, month_only: bool = False) -> ParsedDate:
-    if not 2000 <= value.year <= 2100:
-        return ParsedDate(None, error=f"date out of range: {text!r} (year {value.year}); CPTS "
-                          "date from 2016 on: check the year")
+    if not _YEARS[0] <= value.year <= _YEARS[1]:
+        return ParsedDate(None, error=f"date out of range: {text!r} (year {value.year}); a "
+                          f"CPTS date lies between {_YEARS[0]} and {_YEARS[1]} (CPTS exist "
+                          "since 2016): check the year")
     return ParsedDate(value, month_only)
 
 
@@ -136,7 +141,7 @@ def parse_date(value: object) -> ParsedDate:
     >>> parse_date("").value is None, parse_date("").error is None
     (True, True)
     """
-    if value is None:
+    if value is None or type(value).__name__ in {"NaTType", "NAType"}:  # pandas' missing
         return ParsedDate(None)
     if isinstance(value, dt.datetime):
         return _checked(value.date(), value.isoformat())

@@ -119,6 +119,7 @@ def json_records(data: Any, path: str, problems: list[Problem]) -> list[Record]:
             infra = fold_column(infra) in SHARE_TRUE  # "partage": "oui": every commune is shared
         elif isinstance(infra, str):  # "Nice; Toulon" (names may hold spaces)
             infra = [x.strip() for x in re.split(r"[;,|]", infra) if x.strip()]
+        dated = {role: list(obj)[i] for role, i in date_columns([str(k) for k in obj]).items()}
         records.append(Record(
             row=n, cpts_id=cid or name, cpts_nom=name or cid,
             stage=cell(pick(STAGE_NAMES)), codes=codes,
@@ -126,8 +127,8 @@ def json_records(data: Any, path: str, problems: list[Problem]) -> list[Record]:
             partage=infra if isinstance(infra, bool) else "",
             stage_column=next((keys[k] for k in STAGE_NAMES if k in keys), "statut"),
             share_column=next((keys[k] for k in ("infra", "partage") if k in keys), "infra"),
-            dates={role: obj[list(obj)[i]] for role, i in date_columns(
-                [str(k) for k in obj]).items()}))
+            dates={role: obj[k] for role, k in dated.items()},
+            date_columns={role: str(k) for role, k in dated.items()}))
     return records
 
 

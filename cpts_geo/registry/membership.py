@@ -93,6 +93,8 @@ def perimeter(registry: Registry, reference: Reference,
     border brings the units it claims beyond it, not the neighbouring région: a registry of PACA
     with a CPTS spilling into the Drôme is a statement about PACA. Régions where the registry
     lists units as covered by no CPTS (``HORS CPTS`` rows or features) are in the perimeter too.
+    A registry whose régions are fixed (:attr:`~cpts_geo.registry.model.Registry.regions`, e.g.
+    a registry read at a past date) has those.
 
     Parameters
     ----------
@@ -113,6 +115,8 @@ def perimeter(registry: Registry, reference: Reference,
     >>> perimeter(reg, ref)  # the PACA listing
     ('93',)
     """
+    if registry.regions is not None:
+        return tuple(sorted(registry.regions))
     m = membership(registry, reference) if members is None else members
     regions: set[str] = set()
     if len(m):

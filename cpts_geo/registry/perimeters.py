@@ -313,7 +313,8 @@ def claims_from_polygons(frame: gpd.GeoDataFrame, reference: Reference, label: s
             stage=row[stage_col] if stage_col else "",
             codes=[("geometry", c) for c, _ in claims[i]], infra=tuple(sorted(shared)),
             extra={c: cell(row[c]) for c in extras}, stage_column=stage_col or "statut",
-            dates={role: _date_cell(row[c]) for role, c in date_cols.items()}))
+            dates={role: _date_cell(row[c]) for role, c in date_cols.items()},
+            date_columns=dict(date_cols)))
     return records
 
 

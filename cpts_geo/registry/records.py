@@ -93,6 +93,8 @@ class Record:
         The source's names of the stage and shared columns, for messages.
     dates
         The date cells given: ``date_li``, ``date_ps``, ``date_aci`` → the value as written.
+    date_columns
+        The same roles → the source's name of the key or property, for messages.
 
     Examples
     --------
@@ -112,6 +114,7 @@ class Record:
     stage_column: str = "stade"  # the source's names of the stage and shared columns
     share_column: str = "partage"
     dates: dict[str, Any] = field(default_factory=dict)  # date_li / date_ps / date_aci → cell
+    date_columns: dict[str, str] = field(default_factory=dict)  # the same roles → source name
 
 
 def cell(value: Any) -> str:
@@ -252,6 +255,8 @@ def records_to_raw(records: list[Record], *, features: bool = False) -> RawClaim
         extra_rows.append(dict(rec.extra))
         columns.setdefault("stage", rec.stage_column)
         columns.setdefault("share", rec.share_column)
+        for role, name in rec.date_columns.items():
+            columns.setdefault(role, name)
         folded = frozenset(fold_words(str(x)) for x in rec.infra if fold_words(str(x)))
         if folded:
             before = infra.get(rec.cpts_id, (frozenset(), rec.row))[0]

@@ -178,7 +178,9 @@ def validate(raw: RawClaims, path: str, ref: Reference, problems: list[Problem],
         column=c["column"].to_numpy(dtype=object)[keep],
         **{col: values[keep] for col, values in dates.items()})
     claims = _drop_duplicates(per_row, path, problems, notices, features).reset_index(drop=True)
-    name_of, stage_of, date_of = _per_cpts(per_row, path, problems, notices, features)
+    date_names = {col: cols.get(_RAW_DATE[col], col) for col in raw.dated}
+    name_of, stage_of, date_of = _per_cpts(per_row, path, problems, notices, features,
+                                           date_names)
     ids = claims["cpts_id"]
     out = pd.DataFrame({
         "cpts_id": ids.astype(object),
@@ -323,9 +325,12 @@ def _groups_of_two(frame: pd.DataFrame, key: str, *, full: pd.DataFrame | None =
 
 
 def _per_cpts(claims: pd.DataFrame, path: str, problems: list[Problem], notices: list[Notice],
-              features: bool) -> tuple[dict[str, str], dict[str, str],
-                                       dict[str, dict[str, object]]]:
-    """The name, stage and dates of each CPTS, checked over all its rows."""
+              features: bool, date_names: dict[str, str] | None = None
+              ) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, object]]]:
+    """The name, stage and dates of each CPTS, checked over all its rows.
+
+    ``date_names`` gives the source's name of each date column, for messages.
+    """
     rows = claims
     ids = rows["cpts_id"]
     named = rows["nom"].astype(str) != ids.astype(str)  # a row with only an id says nothing
@@ -373,13 +378,14 @@ def _per_cpts(claims: pd.DataFrame, path: str, problems: list[Problem], notices:
                 path, f"CPTS {name_of[str(cid)]!r} is given two different stages: "
                 f"{'; '.join(parts)}. Give each CPTS a single stage (rows left empty take the "
                 "stage of the others).", row=second["row"], value=second["label"]))
-    date_of = _dates_per_cpts(rows, name_of, stage_of, path, problems, notices, features)
+    date_of = _dates_per_cpts(rows, name_of, stage_of, path, problems, notices, features,
+                              date_names or {})
     return name_of, stage_of, date_of
 
 
 def _dates_per_cpts(rows: pd.DataFrame, name_of: dict[str, str], stage_of: dict[str, str],
                     path: str, problems: list[Problem], notices: list[Notice],
-                    features: bool) -> dict[str, dict[str, object]]:
+                    features: bool, date_names: dict[str, str]) -> dict[str, dict[str, object]]:
     date_cols = [col for col, _, _ in STEPS if col in rows.columns]
     date_of: dict[str, dict[str, object]] = {col: {} for col in date_cols}
     if not date_cols:
@@ -399,8 +405,8 @@ def _dates_per_cpts(rows: pd.DataFrame, name_of: dict[str, str], stage_of: dict[
                     path, f"CPTS {name_of[str(cid)]!r} is given different dates of "
                     f"{_STEP_LABEL[col]}: {shown}. Give each CPTS one date per step (rows left "
                     "empty take the date of the others).",
-                    row=sub.loc[sub[col] == values[1], "ligne"].iloc[0], column=col,
-                    value=f"{values[1]:%d/%m/%Y}"))
+                    row=sub.loc[sub[col] == values[1], "ligne"].iloc[0],
+                    column=date_names.get(col, col), value=f"{values[1]:%d/%m/%Y}"))
     first_row = _first_per_group(rows["cpts_id"], rows["ligne"])
     for cid in name_of:
         steps = [(col, date_of[col].get(cid)) for col in date_cols]
@@ -411,7 +417,8 @@ def _dates_per_cpts(rows: pd.DataFrame, name_of: dict[str, str], stage_of: dict[
                     path, f"CPTS {name_of[cid]!r}: dates out of order: {_STEP_LABEL[b]} on "
                     f"{db:%d/%m/%Y} comes before {_STEP_LABEL[a]} on {da:%d/%m/%Y}. Check both "
                     "dates (the steps go: lettre d'intention, projet de santé, ACI).",
-                    row=first_row.get(cid), column=b, value=f"{db:%d/%m/%Y}"))  # type: ignore[arg-type]
+                    row=first_row.get(cid), column=date_names.get(b, b),  # type: ignore[arg-type]
+                    value=f"{db:%d/%m/%Y}"))
         if not steps:
             continue
         reached = _STEP_STAGE[steps[-1][0]]

@@ -59,6 +59,18 @@
     };
   }
 
+  /* A unit whose CPTS changed since an older registry (atlas --compare OLD): its CPTS before
+     and after are named in the data (a CPTS gone has no name elsewhere in the page). */
+  function changeTip(label) {
+    return function (p) {
+      return G.tip(p.n + " (" + p.c + ")", [
+        ["Changement", label],
+        ["Population", G.fmtInt(p.p) + G.NBSP + "hab."],
+        ["Avant", p.a.length ? p.a.join("\n") : "aucune CPTS"],
+        ["Après", p.b.length ? p.b.join("\n") : "aucune CPTS"]]);
+    };
+  }
+
   /* The overlays drawn above the territories: key in the data -> how to draw it. */
   var OVERLAYS = [
     { key: "zones_blanches", pane: "atlas-zb", hover: true, tooltip: gapTip,
@@ -78,7 +90,23 @@
         fillOpacity: 0.85, className: "atlas-hors" } },
     { key: "contexte", pane: "atlas-contexte", interactive: false,
       style: { color: "#262626", weight: 1.4, opacity: 0.9, fill: false,
-        className: "atlas-contexte" } }
+        className: "atlas-contexte" } },
+    /* changes since an older registry (atlas --compare OLD; cpts_geo/atlas/changes.py):
+       Okabe-Ito colours, each kind also told by its fill and dash */
+    { key: "changements_gagnees", pane: "atlas-conflits", hover: true,
+      tooltip: changeTip("couverte, ne l'était pas"),
+      style: { color: "#0072b2", weight: 2, opacity: 1, fillColor: "#0072b2",
+        fillOpacity: 0.4, className: "atlas-change atlas-change-gagnee" } },
+    { key: "changements_perdues", pane: "atlas-conflits", hover: true,
+      tooltip: changeTip("n'est plus couverte"),
+      style: { color: "#d55e00", weight: 2, opacity: 1, dashArray: "6 3",
+        fillColor: "url(#atlas-hatch-perdue)", fillOpacity: 1,
+        className: "atlas-change atlas-change-perdue" } },
+    { key: "changements_changees", pane: "atlas-conflits", hover: true,
+      tooltip: changeTip("passée à une autre CPTS"),
+      style: { color: "#cc79a7", weight: 2.5, opacity: 1, dashArray: "2 4",
+        fillColor: "#cc79a7", fillOpacity: 0.25,
+        className: "atlas-change atlas-change-changee" } }
   ];
   G.OVERLAYS = OVERLAYS;
 
