@@ -172,17 +172,14 @@ def _write_page(path: Path, render: Callable[[], str]) -> None:
 def _prepare(ctx: Any, codes: list[str]) -> None:
     """Compute once, before pages are shared out between processes, what every page uses.
 
-    Each worker would otherwise compute it again: the territories at both levels of detail,
-    the display geometry and extents of every zone, the claims, gaps and CPTS rows, and the
-    région slices of the analysis.
+    Each worker would otherwise compute it again: the territories at the région pages' level
+    of detail, the display geometry and extents of every zone, the claims, gaps and CPTS rows.
+    What one page alone uses (its région's slice of the analysis, the national page's coarser
+    territories) is left to the task that draws it.
     """
-    from ..analysis import for_region
-
     ref = ctx.analysis.reference
-    for display in (ctx.fine, ctx.coarse):
-        ctx.territory_features(display)
+    if codes:
+        ctx.territory_features(ctx.fine)
     ctx.fine.unit_info(list(ref.finest.index))
     for name in ("claim_rows", "gaps", "cpts_rows"):
         getattr(ctx, name, None)
-    for code in codes:
-        for_region(ctx.analysis, code)

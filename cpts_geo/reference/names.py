@@ -16,6 +16,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ __all__ = [
     "fold_name",
     "fold_words",
     "name_index",
+    "name_keys",
     "region_code_of",
 ]
 
@@ -148,7 +150,8 @@ class NameIndex:
     ('05001', ('05120', 'Ristolas'), 'ancien nom')
     """
 
-    def __init__(self, units: pd.DataFrame, former: pd.DataFrame) -> None:
+    def __init__(self, units: pd.DataFrame, former: pd.DataFrame, *,
+                 keys: list[str] | None = None, former_keys: list[str] | None = None) -> None:
         self._names = units["nom"].to_dict()
         self._deps = units["departement"].to_dict()
         self._regions = units["region"].to_dict()
@@ -161,14 +164,18 @@ class NameIndex:
                                                if p.strip()}
         self._by_key: dict[str, list[str]] = defaultdict(list)
         self._by_bare: dict[str, list[str]] = defaultdict(list)
-        for code, nom in self._names.items():
-            key = fold_name(nom)
+        if keys is None:  # the folded names (stored with the reference tables when cached)
+            keys = name_keys(units["nom"])
+        for code, key in zip(self._names, keys, strict=True):
             self._by_key[key].append(str(code))
             self._by_bare[_without_article(key)].append(str(code))
         self._former: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for code, nom, current in former[["code", "nom", "commune"]].itertuples(index=False):
+        if former_keys is None:
+            former_keys = name_keys(former["nom"])
+        for (code, nom, current), key in zip(former[["code", "nom", "commune"]].itertuples(
+                index=False), former_keys, strict=True):
             if current in self._names:
-                self._former[fold_name(nom)].append((str(code), str(nom), str(current)))
+                self._former[key].append((str(code), str(nom), str(current)))
         self._by_dep: dict[str, list[str]] = defaultdict(list)
         for key, codes in self._by_key.items():
             for dep in {self._deps[c] for c in codes}:
@@ -275,6 +282,17 @@ class NameIndex:
         return out[:n]
 
 
+def name_keys(names: Iterable[object]) -> list[str]:
+    """:func:`fold_name` of each name (computed once per data version: see the tables cache).
+
+    Examples
+    --------
+    >>> name_keys(["Le Broc", "Broc (Le)", "St-Jeannet"])
+    ['le broc', 'le broc', 'saint jeannet']
+    """
+    return [fold_name(str(n)) for n in names]
+
+
 def name_index(reference: Reference) -> NameIndex:
     """The :class:`NameIndex` of ``reference``, built once and kept in ``reference.memo``.
 
@@ -285,7 +303,10 @@ def name_index(reference: Reference) -> NameIndex:
     """
     key = "names:index"
     if key not in reference.memo:
-        reference.memo[key] = NameIndex(reference.units, reference.former)
+        keys = reference.memo.get("names:keys")
+        former_keys = reference.memo.get("names:former_keys")
+        reference.memo[key] = NameIndex(reference.units, reference.former, keys=keys,
+                                        former_keys=former_keys)
     return reference.memo[key]  # type: ignore[no-any-return]
 
 

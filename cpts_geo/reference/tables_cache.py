@@ -21,13 +21,14 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import atomic_write
+from .names import name_keys
 
 if TYPE_CHECKING:
     from .units import Reference
 
 __all__ = ["load_tables", "store_tables", "tables_key"]
 
-_FORMAT = "t1"
+_FORMAT = "t2"  # t2: with the folded names
 _UNIT_TEXT = ("nom", "type", "commune", "departement", "region", "zone", "codes_postaux")
 
 
@@ -39,9 +40,11 @@ def tables_key(root: Path) -> str | None:
     >>> len(tables_key(ref.root))
     40
     """
-    from ..version import __version__
+    from ..version import code_fingerprint
 
-    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{root.resolve()}".encode())
+    # the code's fingerprint: the cached tables hold derived values (folded names), which a
+    # change of the code that derives them must not find stale
+    digest = hashlib.sha256(f"{_FORMAT}\0{code_fingerprint()}\0{root.resolve()}".encode())
     try:
         for path in sorted((root / "population").glob("*.csv")):
             st = path.stat()
@@ -92,6 +95,9 @@ def store_tables(reference: Reference, key: str | None) -> None:
         "dep_region": _text(reference.departements["region"]),
         **{f"f_{c}": _text(reference.former[c]) for c in ("code", "nom", "departement",
                                                           "commune")},
+        # the folded names of the name index: the costly part of building it
+        "name_keys": np.asarray(name_keys(u["nom"]), dtype=str),
+        "former_keys": np.asarray(name_keys(reference.former["nom"]), dtype=str),
         "meta": np.asarray(json.dumps({"warnings": list(reference.warnings),
                                        "tables_checksum": reference.tables_checksum})),
     }
@@ -116,8 +122,8 @@ def load_tables(root: Path, key: str | None) -> dict[str, Any] | None:
     -------
     dict or None
         The fields of a :class:`~cpts_geo.reference.units.Reference` (``root``, ``units``,
-        ``crosswalk``, ``regions``, ``departements``, ``warnings``, ``former``) and its
-        ``tables_checksum``.
+        ``crosswalk``, ``regions``, ``departements``, ``warnings``, ``former``, ``memo``: the
+        folded names of the name index) and its ``tables_checksum``.
 
     Examples
     --------
@@ -152,6 +158,8 @@ def load_tables(root: Path, key: str | None) -> dict[str, Any] | None:
     crosswalk = dict(zip(a["cw_old"].tolist(), a["cw_new"].tolist(), strict=True))
     return {"root": root.resolve(), "units": units, "crosswalk": crosswalk, "regions": regions,
             "departements": departements, "warnings": tuple(meta["warnings"]),
-            "former": former, "tables_checksum": meta["tables_checksum"]}
+            "former": former, "tables_checksum": meta["tables_checksum"],
+            "memo": {"names:keys": a["name_keys"].tolist(),
+                     "names:former_keys": a["former_keys"].tolist()}}
 
 

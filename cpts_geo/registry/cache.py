@@ -120,9 +120,13 @@ def store(key: str, registry: Registry) -> None:
             arrays[f"c{i}"] = values.fillna(-1).to_numpy(dtype=np.int64)
         elif col in registry.dated:
             arrays[f"c{i}"] = values.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=str)
-        else:
-            arrays[f"c{i}"] = np.asarray(["" if v is None else str(v) for v in values],
-                                         dtype=str)
+        else:  # text (missing cells as empty text)
+            text = values.to_numpy(dtype=object)
+            missing = pd.isna(values).to_numpy()
+            if missing.any():
+                text = text.copy()
+                text[missing] = ""
+            arrays[f"c{i}"] = text.astype(str)
     names = registry.names.astype(object).where(registry.names.notna(), None)
     meta = {"columns": [str(c) for c in claims.columns], "source": registry.source,
             "warnings": list(registry.warnings), "remapped": registry.remapped,

@@ -172,12 +172,16 @@ def resolve_units(raw: pd.DataFrame, reference: Reference, path: str, problems: 
     bad: list[int] = []
     name_rows: list[int] = []
     remap_rows: dict[str, list[int | None]] = defaultdict(list)
-    for i in rest:
-        v = texts.iat[i]
+    text_list = texts.tolist()  # plain lists: no pandas call per row
+    line_list = lines.tolist()
+    column_list = raw["column"].tolist()
+    letters = _LETTERS.search
+    for i in rest.tolist():
+        v = text_list[i]
         if v in code_of:
             c = code_of[v]
-        else:
-            c = format_code(v)
+        else:  # two letters or more: a name (a code has at most the A or B of Corsica)
+            c = None if isinstance(v, str) and letters(v) else format_code(v)
             code_of[v] = c
         if c is None:
             if isinstance(v, str) and (_LETTERS.search(v) or v.isalpha()):
@@ -187,11 +191,11 @@ def resolve_units(raw: pd.DataFrame, reference: Reference, path: str, problems: 
             continue
         new = resolve(c, crosswalk, current)
         if new is None:
-            unknown[str(values.iat[i])].append((lines.iat[i], str(raw["column"].iat[i])))
+            unknown[str(v)].append((line_list[i], str(column_list[i])))
             continue
         if new != c:
             result.remapped[c] = new
-            remap_rows[c].append(lines.iat[i])
+            remap_rows[c].append(line_list[i])
         codes[i] = new
     for i in bad:
         problems.append(Problem(path, bad_code_hint(values.iat[i]), row=lines.iat[i],
@@ -249,17 +253,21 @@ def _resolve_names(raw: pd.DataFrame, rows: np.ndarray, texts: pd.Series, dep: n
                    problems: list[Problem], notices: list[Notice], columns: dict[str, str],
                    result: Resolved) -> None:
     index = name_index(reference)
-    lines = raw["ligne"]
+    lines = raw["ligne"].tolist()
+    columns_of = raw["column"].tolist()
+    text_list, postal_list = texts.tolist(), postal.tolist()
+    dep_list, reg_list = dep.tolist(), reg.tolist()
     groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
-    for i in rows:
-        groups[(str(texts.iat[i]), str(dep[i]), str(reg[i]), str(postal.iat[i]))].append(int(i))
+    for i in rows.tolist():
+        groups[(str(text_list[i]), str(dep_list[i]), str(reg_list[i]),
+                str(postal_list[i]))].append(i)
     found_rows: list[tuple[int | None, str, str, str, str]] = []
     former: dict[tuple[str, str], list[int | None]] = defaultdict(list)
     has_dep = "dep" in columns
     for (value, d, r, p), members in groups.items():
         match = index.find(value, departement=d or None, region=r or None, postal=p or None)
-        member_lines = [lines.iat[i] for i in members]
-        where = dict(row=member_lines[0], column=raw["column"].iat[members[0]], value=value)
+        member_lines = [lines[i] for i in members]
+        where = dict(row=member_lines[0], column=columns_of[members[0]], value=value)
         also = f" (rows {rows_text(member_lines)})" if len(member_lines) > 1 else ""
         if match.code is not None:
             for i in members:
