@@ -29,7 +29,7 @@ from ..outputs.fmt import NBSP, NNBSP, fmt_int, fmt_pct
 from ..reference.zones import ZONE_NAMES
 from ..registry.stages import COLOURS, LABELS, STAGES, TIER_CEILINGS, TIER_LABELS
 from . import palette
-from .assets import inline_assets, script_json
+from .assets import html_script, inline_assets, script_json
 from .codec import encode_geometries
 from .display import (
     NATIONAL_DECIMALS,
@@ -606,7 +606,11 @@ _CARD = (
 
 
 def _data_tables(ctx: AtlasContext, analysis: Analysis) -> str:
-    """The accessible tables of the page's CPTS and zones blanches (the map's figures)."""
+    """The accessible tables of the page's CPTS and zones blanches (the map's figures).
+
+    HTML with every text escaped, carried as script text and inserted as is by the page
+    script into :data:`_TABLES_BOX`.
+    """
     rows = ctx.cpts_rows
     table = analysis.territories.table.sort_values("cpts_nom", kind="stable")
     body = []
@@ -647,8 +651,15 @@ def _data_tables(ctx: AtlasContext, analysis: Analysis) -> str:
         '<th scope="col" class="num">Communes</th>'
         '<th scope="col" class="num">Superficie (km²)</th><th scope="col">Communes (noms)</th>'
         "</tr></thead><tbody>" + zrows + "</tbody></table>")
-    return ('<details class="atlas-tables" id="atlas-tables"><summary>Tableaux des CPTS et des '
-            "zones blanches</summary>" + cpts + gaps + "</details>")
+    return cpts + gaps
+
+
+#: Where the tables go: their HTML travels as the text of a ``<script type="text/html">``
+#: (:func:`_data_tables`, :func:`~cpts_geo.atlas.assets.html_script`) and the page script puts
+#: it here after the first frame (a thousand rows parsed after the map is drawn, not before),
+#: or as soon as the box is opened.
+_TABLES_BOX = ('<details class="atlas-tables" id="atlas-tables"><summary>Tableaux des CPTS et '
+               "des zones blanches</summary></details>")
 
 
 def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) -> str:
@@ -670,7 +681,7 @@ def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) ->
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des départements', communes=True)}"
         + _COMPOSER
-        + _data_tables(ctx, analysis)
+        + _TABLES_BOX
         + _note(analysis, "<p>Les CPTS ayant au moins une commune dans la région sont "
                 "représentées entières, y compris au-delà de ses limites.</p>")
         + "</aside>")
@@ -740,7 +751,7 @@ def _national_side(ctx: AtlasContext) -> str:
         f"{_legend(analysis, 'Limites des régions', communes=False, outside=True)}"
         "<h2>Régions</h2>"
         f"{_region_table(ctx)}"
-        + _data_tables(ctx, analysis)
+        + _TABLES_BOX
         + _note(analysis, "<p>Cliquer sur une région du tableau pour ouvrir sa carte ; "
                 "cliquer sur un encart pour centrer la carte sur un département "
                 "d'outre-mer.</p>")
@@ -752,7 +763,7 @@ def _national_side(ctx: AtlasContext) -> str:
 
 
 def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
-            tiles: bool) -> str:
+            tiles: bool, tables: str = "") -> str:
     """The page: folium map, summary panel, hatch patterns, data, init call; one file.
 
     Leaflet, the page scripts and the style sheets are inlined
@@ -781,6 +792,8 @@ def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
     figure.header.add_child(_Raw(inline_assets()))
     figure.html.add_child(_Raw(side))
     figure.html.add_child(_Raw(_HATCHES))
+    if tables:
+        figure.html.add_child(_Raw(html_script(tables, "atlas-tables-html")))
     figure.html.add_child(_Raw(
         f'<script type="application/json" id="atlas-data">{payload}</script>'))
     fmap = folium.Map(location=list(centre), zoom_start=6, tiles=None, control_scale=False,
@@ -851,7 +864,8 @@ def region_page(ctx: AtlasContext, code: str) -> str:
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render(f"Atlas des CPTS — {name} ({code})", _region_side(ctx, analysis, code, name),
-                   _payload(meta, raw), centre, tiles=ctx.tiles)
+                   _payload(meta, raw), centre, tiles=ctx.tiles,
+                   tables=_data_tables(ctx, analysis))
 
 
 def national_page(ctx: AtlasContext) -> str:
@@ -900,4 +914,4 @@ def national_page(ctx: AtlasContext) -> str:
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,
-                   tiles=ctx.tiles)
+                   tiles=ctx.tiles, tables=_data_tables(ctx, analysis))

@@ -25,13 +25,52 @@
     return ids.map(function (id) { return G.names[id] || id; }).join("\n");
   }
 
-  function hover(layer, group) {
-    layer.on("mouseover", function () {
-      layer.setStyle({ weight: 3, color: "#1a1a1a" });
-      layer.bringToFront();
-    });
-    layer.on("mouseout", function () { group.resetStyle(layer); });
+  /* One tooltip per map, shared by every layer: it follows the pointer (sticky). Layers get
+   * their events from their group (no listener per polygon: the national page has a thousand). */
+  function tipOf(map) {
+    if (!map.atlasTip) { map.atlasTip = L.tooltip(TIP); }
+    return map.atlasTip;
   }
+
+  G.interact = function (map, group, tooltip, hover) {
+    if (!tooltip && !hover) { return; }
+    group.on("mouseover", function (e) {
+      var layer = e.layer;
+      if (hover) {
+        layer.setStyle({ weight: 3, color: "#1a1a1a" });
+        layer.bringToFront();
+      }
+      if (tooltip) {
+        var tip = tipOf(map);
+        tip.setContent(tooltip(layer.feature.properties, layer));
+        map.openTooltip(tip, e.latlng);
+      }
+    });
+    group.on("mousemove", function (e) {
+      if (tooltip && map.atlasTip) { map.atlasTip.setLatLng(e.latlng); }
+    });
+    group.on("mouseout", function (e) {
+      if (hover) { group.resetStyle(e.layer); }
+      if (tooltip && map.atlasTip) { map.closeTooltip(map.atlasTip); }
+    });
+  };
+
+  /* Add the features of a page collection to a GeoJSON group, polygons built straight from
+   * the encoded geometry (see codec.latLngs); `only` filters them (insets by zone). */
+  G.addFeatures = function (group, features, only) {
+    var decimals = G.data.decimals;
+    var opts = group.options;
+    for (var k = 0; k < features.length; k++) {
+      var f = features[k];
+      if (!f.g || (only && !only(f))) { continue; }
+      var layer = new L.Polygon(G.codec.latLngs(f.g, decimals), opts);
+      layer.feature = f;
+      layer.defaultOptions = layer.options;
+      group.resetStyle(layer);
+      group.addLayer(layer);
+    }
+    return group;
+  };
 
   function territoryTip(p) {
     var stages = G.stageInfo();
@@ -82,52 +121,64 @@
   ];
   G.OVERLAYS = OVERLAYS;
 
-  /* Every layer of a page for one map; `only` filters features (insets by zone). */
+  /* Every layer of a page for one map; `only` filters features (insets by zone). Overlays
+   * marked `off` are drawn the first time they are switched on (G.toggle). */
   G.buildLayers = function (map, data, only, fillOpacity) {
     var built = {};
-    var filter = only || function () { return true; };
     data.stages.forEach(function (s) {
-      var group = L.geoJSON(data.territoires[s[0]], {
+      var group = L.geoJSON(null, {
         pane: "atlas-territoires",
-        filter: filter,
         style: function (f) {
           return { color: "#ffffff", weight: 1, opacity: 1,
             fillColor: G.colours.fill(f.properties), fillOpacity: fillOpacity,
             className: "atlas-stage atlas-stage-" + s[0] };
-        },
-        onEachFeature: function (f, layer) {
-          layer.bindTooltip(function () { return territoryTip(f.properties); }, TIP);
-          hover(layer, group);
-          layer.on("click", function () {
-            if (G.composer && G.composer.active) { return; }
-            G.card.open(f.properties.i, layer);
-          });
         }
       });
+      G.interact(map, group, territoryTip, true);
+      group.on("click", function (e) {
+        if (G.composer && G.composer.active) { return; }
+        G.card.open(e.layer.feature.properties.i, e.layer);
+      });
+      G.addFeatures(group, data.territoires[s[0]].features, only);
       built["stage:" + s[0]] = group;
       group.addTo(map);
     });
     OVERLAYS.forEach(function (o) {
       if (!data[o.key]) { return; }
-      var group = L.geoJSON(data[o.key], {
-        pane: o.pane, filter: filter, interactive: o.interactive !== false, style: o.style,
-        onEachFeature: o.tooltip ? function (f, layer) {
-          layer.bindTooltip(function () { return o.tooltip(f.properties); }, TIP);
-          if (o.hover) { hover(layer, group); }
-        } : null
+      var group = L.geoJSON(null, {
+        pane: o.pane, interactive: o.interactive !== false, style: o.style
       });
+      G.interact(map, group, o.tooltip, o.hover);
       built[o.key] = group;
+      group.atlasKey = o.key;
+      group.atlasOnly = only || null;
+      if (o.off && !G.switchedOn(o.key)) {
+        group.atlasPending = true;
+        return;
+      }
+      G.addFeatures(group, data[o.key].features, only);
       group.addTo(map);
     });
     return built;
   };
 
-  /* Re-colour every territory (after a change of colour mode). */
+  /* Whether the legend switch of a layer is on (a layer without a switch is on). */
+  G.switchedOn = function (key) {
+    var input = document.querySelector('input[data-atlas-layer="' + key + '"]');
+    return !input || input.checked;
+  };
+
+  /* Re-colour every territory (after a change of colour mode), and the overlays whose style
+   * depends on it (`restyle: true` in OVERLAYS). */
   G.restyle = function () {
     G.data.stages.forEach(function (s) {
       (G.layers["stage:" + s[0]] || []).forEach(function (entry) {
         entry.layer.setStyle(function (f) { return { fillColor: G.colours.fill(f.properties) }; });
       });
+    });
+    OVERLAYS.forEach(function (o) {
+      if (!o.restyle) { return; }
+      (G.layers[o.key] || []).forEach(function (entry) { entry.layer.setStyle(o.style); });
     });
   };
 
@@ -218,9 +269,13 @@
       });
       G.makePanes(inset);
       inset.fitBounds(z.bounds, { padding: [3, 3], animate: false });
-      G.register(inset, G.buildLayers(inset, data, function (f) {
+      var built = G.buildLayers(inset, data, function (f) {
         return f.properties.z === z.zone;
-      }, fillOpacity));
+      }, fillOpacity);
+      Object.keys(built).forEach(function (key) {  /* switched off before the insets came */
+        if (!G.switchedOn(key) && !built[key].atlasPending) { inset.removeLayer(built[key]); }
+      });
+      G.register(inset, built);
       G.maps.push(inset);
       cell.addEventListener("click", function () {
         map.fitBounds(z.bounds, { padding: [20, 20] });
