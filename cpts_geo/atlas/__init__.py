@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
+    from ..analysis.proposals import Proposals
 
 __all__ = ["atlas_regions", "write_atlas"]
 
@@ -66,7 +67,7 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
-                pdf: bool = False) -> list[Path]:
+                pdf: bool = False, proposals: bool | Proposals = False) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
     Parameters
@@ -87,6 +88,13 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     pdf
         Also write a one-page PDF report of each région (``<code>.pdf``,
         :func:`cpts_geo.atlas.reports.write_reports`).
+    proposals
+        Also draw the proposal layers (:mod:`cpts_geo.atlas.proposal_layers`, off by default
+        in each page's legend): ``True`` to compute :func:`cpts_geo.analysis.proposals.propose`
+        once for the run, from the analysis's registry and scope (about 1.5 s for all of
+        France, a third of the pages' time: hence off by default), or a
+        :class:`~cpts_geo.analysis.proposals.Proposals` already computed for the same registry
+        (with options such as ``keep_tier``).
 
     Returns
     -------
@@ -105,6 +113,9 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     ['index.html', '93.html']
     >>> sorted(p.name for p in (tmp / "atlas").iterdir())
     ['93.embed.html', '93.html', 'index.embed.html', 'index.html']
+    >>> pages = write_atlas(national, tmp / "avec", regions=["93"], proposals=True)
+    >>> 'data-atlas-layer="propositions"' in pages[1].read_text(encoding="utf-8")
+    True
     """
     from ..outputs.progress_bar import progress
     from .pages import AtlasContext, national_page, region_page
@@ -112,11 +123,21 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
-    ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes})
-    pages: list[Path] = []
     figures = png or svg
-    steps = len(codes) * (1 + int(figures) + int(pdf)) + 1
+    steps = len(codes) * (1 + int(figures) + int(pdf)) + 1 + int(proposals is True)
+    pages: list[Path] = []
     with progress(total=steps, desc="Atlas", unit="step") as bar:
+        chosen = None
+        if proposals is True:
+            from ..analysis.proposals import propose
+
+            bar.set_postfix_str("propositions", refresh=False)
+            chosen = propose(analysis.registry, analysis.reference, region=analysis.region)
+            bar.update()
+        elif proposals is not False:
+            chosen = proposals
+        ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes},
+                           proposals=chosen)
         for code in codes:
             bar.set_postfix_str(f"page {code}", refresh=False)
             path = directory / ctx.pages[code]

@@ -38,9 +38,11 @@ from .display import (
     REGION_TOLERANCE_M,
     Display,
 )
+from .proposal_layers import proposal_layers, proposal_legend
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
+    from ..analysis.proposals import Proposals
 
 __all__ = ["DATE_COLUMNS", "AtlasContext", "national_page", "region_page"]
 
@@ -88,6 +90,9 @@ class AtlasContext:
         Add an OpenStreetMap basemap (loaded from the network when the page is viewed).
     pages
         Région code → page file name, for the links of the national index.
+    proposals
+        The proposal of the run (:func:`cpts_geo.analysis.proposals.propose`), drawn as the
+        layers of :mod:`~cpts_geo.atlas.proposal_layers`; ``None`` for none.
 
     Examples
     --------
@@ -103,6 +108,7 @@ class AtlasContext:
     analysis: Analysis
     tiles: bool = False
     pages: dict[str, str] = field(default_factory=dict)
+    proposals: Proposals | None = None
     fine: Display = field(init=False)
     coarse: Display = field(init=False)
     _features: dict[int, dict[str, str]] = field(default_factory=dict, init=False)
@@ -525,6 +531,21 @@ def _legend(analysis: Analysis, context_label: str, communes: bool,
     return '<ul class="atlas-legend">' + "".join(items) + "</ul>"
 
 
+def _proposal_legend(ctx: AtlasContext, region: str | None) -> str:
+    """The switches of the proposal layers, when the run has proposals."""
+    if ctx.proposals is None:
+        return ""
+    return proposal_legend(ctx.proposals, ctx.analysis.reference, region)
+
+
+def _proposal_data(ctx: AtlasContext, display: Display, region: str | None) -> dict[str, str]:
+    """The proposal layers' page data, when the run has proposals."""
+    if ctx.proposals is None:
+        return {}
+    return proposal_layers(ctx.proposals, ctx.analysis.territories.table,
+                           ctx.analysis.reference, display, region=region)
+
+
 def _note(analysis: Analysis, extra: str = "") -> str:
     from ..version import __version__
 
@@ -680,6 +701,7 @@ def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) ->
         "<h2>Légende et couches</h2>"
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des départements', communes=True)}"
+        f"{_proposal_legend(ctx, code)}"
         + _COMPOSER
         + _TABLES_BOX
         + _note(analysis, "<p>Les CPTS ayant au moins une commune dans la région sont "
@@ -749,6 +771,7 @@ def _national_side(ctx: AtlasContext) -> str:
         "<h2>Légende et couches</h2>"
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des régions', communes=False, outside=True)}"
+        f"{_proposal_legend(ctx, None)}"
         "<h2>Régions</h2>"
         f"{_region_table(ctx)}"
         + _TABLES_BOX
@@ -861,6 +884,7 @@ def region_page(ctx: AtlasContext, code: str) -> str:
         "contexte": _outline_layer(display, scope, finest["departement"],
                                    ref.departements["nom"], ref),
         **units_raw,
+        **_proposal_data(ctx, display, code),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render(f"Atlas des CPTS — {name} ({code})", _region_side(ctx, analysis, code, name),
@@ -911,6 +935,7 @@ def national_page(ctx: AtlasContext) -> str:
             display, finest.index[~finest["region"].isin(analysis.perimeter or ())]
             if analysis.perimeter is not None else finest.index[:0],
             finest["region"], ref.regions["nom"], ref),
+        **_proposal_data(ctx, display, None),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,

@@ -4,15 +4,17 @@
  *
  * Adding a layer: put its FeatureCollection in the page data under its key (pages.py, encoded
  * with codec.encode_geometries), add a legend item with data-atlas-layer="<key>" (pages.py,
- * _legend), and add one entry to OVERLAYS below: pane, style and tooltip. Nothing else changes:
- * the switch, insets and tests' cptsGeo.count(key) / ids(key) work from the key.
+ * _legend), and add one entry to OVERLAYS below: pane, style and tooltip (`off: true`: off by
+ * default, drawn the first time it is switched on; `restyle: true`: style is a function of the
+ * feature that depends on the colour mode). Nothing else changes: the switch, insets and
+ * tests' cptsGeo.count(key) / ids(key) work from the key.
  */
 (function (G) {
   "use strict";
 
   var PANES = [
     ["atlas-territoires", 410], ["atlas-zb", 415], ["atlas-conflits", 420],
-    ["atlas-communes", 425], ["atlas-contexte", 430], ["atlas-composer", 432],
+    ["atlas-propositions", 422], ["atlas-communes", 425], ["atlas-contexte", 430], ["atlas-composer", 432],
     ["atlas-highlight", 435]
   ];
   var TIP = { sticky: true, className: "atlas-tooltip", direction: "top", offset: [0, -8] };
@@ -98,6 +100,154 @@
     };
   }
 
+  /* Proposals (pages.py, proposal_layers.py; off by default). A unit is filled with a pattern:
+   * the current fill colour of its proposed CPTS (colours.fill of that CPTS's properties, `f`)
+   * under white stripes, one pattern per colour and kind, made when first needed; restyled when
+   * the colour mode changes (`restyle`). The stripes tell a proposal from a fact without
+   * relying on colour. */
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var HATCH_ANGLE = { proposition: 45, conciliation: -45 };
+
+  G.hatch = function (colour, kind) {
+    var id = "atlas-hatch-" + kind + "-" + String(colour).replace(/[^0-9A-Za-z]/g, "");
+    if (!document.getElementById(id)) {
+      var defs = document.querySelector("svg.atlas-defs defs");
+      if (!defs) {
+        var svg = document.createElementNS(SVGNS, "svg");
+        svg.setAttribute("class", "atlas-defs");
+        svg.setAttribute("width", "0");
+        svg.setAttribute("height", "0");
+        svg.style.position = "absolute";
+        defs = document.createElementNS(SVGNS, "defs");
+        svg.appendChild(defs);
+        document.body.appendChild(svg);
+      }
+      var pattern = document.createElementNS(SVGNS, "pattern");
+      pattern.setAttribute("id", id);
+      pattern.setAttribute("patternUnits", "userSpaceOnUse");
+      pattern.setAttribute("width", "8");
+      pattern.setAttribute("height", "8");
+      pattern.setAttribute("patternTransform", "rotate(" + HATCH_ANGLE[kind] + ")");
+      pattern.setAttribute("data-colour", colour);
+      var ground = document.createElementNS(SVGNS, "rect");
+      ground.setAttribute("width", "8");
+      ground.setAttribute("height", "8");
+      ground.setAttribute("fill", colour);
+      var stripe = document.createElementNS(SVGNS, "rect");
+      stripe.setAttribute("width", kind === "conciliation" ? "3" : "2.5");
+      stripe.setAttribute("height", "8");
+      stripe.setAttribute("fill", "#ffffff");
+      stripe.setAttribute("fill-opacity", "0.9");
+      pattern.appendChild(ground);
+      pattern.appendChild(stripe);
+      defs.appendChild(pattern);
+    }
+    return "url(#" + id + ")";
+  };
+
+  /* What the proposal layers share (proposal_layers.py): CPTS by id, zones blanches by id. */
+  function proposedCpts(id) { return (G.data.propositions_cpts || {})[id] || { n: id }; }
+
+  /* Fill colour of the CPTS a proposal names, in the current mode (grey when unknown). */
+  G.proposedColour = function (p) {
+    var c = proposedCpts(p.k);
+    return c.f ? G.colours.fill(c.f) : "#8c8c8c";
+  };
+
+  function euros(n) { return G.fmtInt(n) + G.NBSP + "€"; }
+  function signedEuros(n) {
+    if (!n) { return "aucun (0" + G.NBSP + "€)"; }
+    return (n > 0 ? "+" : "−") + euros(Math.abs(n)) + " par an";
+  }
+  function arrow(a, b, unit) {
+    return a === b ? G.fmtInt(a) + unit + " (inchangée)" :
+      G.fmtInt(a) + unit + " → " + G.fmtInt(b) + unit;
+  }
+  function yesNo(v) { return v ? "oui" : "non"; }
+
+  function propositionTip(p) {
+    var pairs = [];
+    if (p.u === 1) {
+      pairs.push(["Commune", p.l[0][0] + " (" + p.l[0][1] + ") — " + G.fmtInt(p.l[0][2]) +
+        G.NBSP + "hab."]);
+    } else {
+      pairs.push(["Communes", G.fmtInt(p.u) + " (" + G.fmtInt(p.p) + G.NBSP + "hab.)"]);
+    }
+    var zone = (G.data.propositions_zb || {})[p.zb] || { p: 0, u: 0, o: [] };
+    var cpts = proposedCpts(p.k);
+    pairs.push(["Zone blanche", p.zb + " — " + G.fmtInt(zone.p) + G.NBSP + "hab., " +
+      G.fmtInt(zone.u) + " commune" + (zone.u > 1 ? "s" : "")]);
+    pairs.push(["CPTS proposée", cpts.n]);
+    var e = cpts.e;
+    if (e) {
+      pairs.push(["Population de la CPTS", arrow(e.pa, e.pb, G.NBSP + "hab.")]);
+      pairs.push(["Taille ACI", e.ta === e.tb ? "taille " + e.ta + " (inchangée)" :
+        "taille " + e.ta + " → taille " + e.tb]);
+      pairs.push(["Plafond ACI", e.ca === e.cb ? euros(e.ca) + " (inchangé)" :
+        euros(e.ca) + " → " + euros(e.cb)]);
+      pairs.push(["Effet sur le financement", signedEuros(e.x)]);
+      pairs.push(["D'un seul tenant", e.sa === e.sb ? yesNo(e.sb) :
+        yesNo(e.sa) + " → " + yesNo(e.sb)]);
+      pairs.push(["Communes ajoutées à la CPTS", G.fmtInt(e.n) + (e.m ? ", retirées : " +
+        G.fmtInt(e.m) : "") + " (toute la proposition)"]);
+    }
+    var list = [];
+    if (p.u > 1) {
+      p.l.forEach(function (c) { list.push(c[0] + " — " + G.fmtInt(c[2]) + G.NBSP + "hab."); });
+      if (p.u > p.l.length) { list.push("… et " + G.fmtInt(p.u - p.l.length) + " autres"); }
+    }
+    if (zone.o.length) {
+      list.push("Si une seule CPTS prenait toute la zone blanche :");
+      zone.o.forEach(function (c) {
+        list.push((c[0] === p.k ? "▸ " : "") + c[1] + " : taille " + c[2] +
+          (c[3] !== c[2] ? " → " + c[3] : "") + ", " + signedEuros(c[4]) +
+          (c[5] ? "" : ", pas d'un seul tenant") + (c[6] ? "" : " (écartée par les options)"));
+      });
+    }
+    var box = G.tip("Proposition de rattachement (à discuter)", pairs, list);
+    box.className += " atlas-tip-proposition";
+    return box;
+  }
+
+  function optionText(keeper, other, o) {
+    return "Si " + keeper + " la garde : " + other + " " +
+      arrow(o[0], o[1], G.NBSP + "hab.") + ", taille " + o[2] +
+      (o[3] !== o[2] ? " → " + o[3] : "") + ", plafond " +
+      (o[4] === o[5] ? euros(o[4]) + " (inchangé)" : euros(o[4]) + " → " + euros(o[5]) +
+        " (" + signedEuros(o[5] - o[4]) + ")") + (o[6] ? "" : ", plus d'un seul tenant");
+  }
+
+  function conciliationTip(p) {
+    var pairs = [
+      ["Population", G.fmtInt(p.p) + G.NBSP + "hab."],
+      ["Revendiquée par", p.cl.map(function (c) { return c[1]; }).join("\n")],
+      ["Résolution proposée", "rattachée à " + proposedCpts(p.k).n + (p.m ? " (plus longue frontière " +
+        "commune : " + G.fmtDec(p.m / 1000) + G.NBSP + "km)" : "")]
+    ];
+    if (p.kp.length) { pairs.push(["Gardent leur part (partage)", p.kp.join("\n")]); }
+    if (p.rl.length) { pairs.push(["La perdraient", p.rl.join("\n")]); }
+    var list = [];
+    p.cc.forEach(function (c) {
+      list.push("Conciliation " + c.i + " (" + G.fmtInt(c.u) + " commune" +
+        (c.u > 1 ? "s" : "") + ", " + G.fmtInt(c.p) + G.NBSP + "hab.) : " + c.a[1] + " / " +
+        c.b[1]);
+      list.push(optionText(c.a[1], c.b[1], c.oa));
+      list.push(optionText(c.b[1], c.a[1], c.ob));
+    });
+    var box = G.tip("Territoire en cours de conciliation : " + p.n + " (" + p.c + ")", pairs,
+      list);
+    box.className += " atlas-tip-conciliation";
+    return box;
+  }
+
+  function proposalStyle(kind, outline, dash, weight) {
+    return function (f) {
+      return { color: outline, weight: weight, opacity: 1, dashArray: dash,
+        fillColor: G.hatch(G.proposedColour(f.properties), kind),
+        fillOpacity: G.fillOpacity || 0.8, className: "atlas-" + kind };
+    };
+  }
+
   /* The overlays drawn above the territories: key in the data -> how to draw it. */
   var OVERLAYS = [
     { key: "zones_blanches", pane: "atlas-zb", hover: true, tooltip: gapTip,
@@ -117,7 +267,11 @@
         fillOpacity: 0.85, className: "atlas-hors" } },
     { key: "contexte", pane: "atlas-contexte", interactive: false,
       style: { color: "#262626", weight: 1.4, opacity: 0.9, fill: false,
-        className: "atlas-contexte" } }
+        className: "atlas-contexte" } },
+    { key: "propositions", pane: "atlas-propositions", off: true, restyle: true, hover: true,
+      tooltip: propositionTip, style: proposalStyle("proposition", "#1a1a1a", "3 2", 1.2) },
+    { key: "conciliations", pane: "atlas-propositions", off: true, restyle: true, hover: true,
+      tooltip: conciliationTip, style: proposalStyle("conciliation", "#d7191c", "5 3", 2.5) }
   ];
   G.OVERLAYS = OVERLAYS;
 
