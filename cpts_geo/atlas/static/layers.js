@@ -14,7 +14,8 @@
 
   var PANES = [
     ["atlas-territoires", 410], ["atlas-zb", 415], ["atlas-conflits", 420],
-    ["atlas-propositions", 422], ["atlas-communes", 425], ["atlas-contexte", 430], ["atlas-composer", 432],
+    ["atlas-propositions", 422], ["atlas-communes", 425], ["atlas-contexte", 430],
+    ["atlas-composer", 432],
     ["atlas-highlight", 435]
   ];
   var TIP = { sticky: true, className: "atlas-tooltip", direction: "top", offset: [0, -8] };
@@ -36,25 +37,29 @@
 
   G.interact = function (map, group, tooltip, hover) {
     if (!tooltip && !hover) { return; }
+    function open(e) {  /* on hover, and on a tap (touch screens have no hover) */
+      var tip = tipOf(map);
+      tip.setContent(tooltip(e.layer.feature.properties, e.layer));
+      map.openTooltip(tip, e.latlng);
+    }
+    function close() { if (map.atlasTip) { map.closeTooltip(map.atlasTip); } }
     group.on("mouseover", function (e) {
-      var layer = e.layer;
       if (hover) {
-        layer.setStyle({ weight: 3, color: "#1a1a1a" });
-        layer.bringToFront();
+        e.layer.setStyle({ weight: 3, color: "#1a1a1a" });
+        e.layer.bringToFront();
       }
-      if (tooltip) {
-        var tip = tipOf(map);
-        tip.setContent(tooltip(layer.feature.properties, layer));
-        map.openTooltip(tip, e.latlng);
-      }
-    });
-    group.on("mousemove", function (e) {
-      if (tooltip && map.atlasTip) { map.atlasTip.setLatLng(e.latlng); }
+      if (tooltip) { open(e); }
     });
     group.on("mouseout", function (e) {
       if (hover) { group.resetStyle(e.layer); }
-      if (tooltip && map.atlasTip) { map.closeTooltip(map.atlasTip); }
+      if (tooltip) { close(); }
     });
+    if (!tooltip) { return; }
+    group.on("mousemove", function (e) {
+      if (map.atlasTip) { map.atlasTip.setLatLng(e.latlng); }
+    });
+    group.on("click", open);
+    group.on("remove", close);  /* switched off under the pointer */
   };
 
   /* Add the features of a page collection to a GeoJSON group, polygons built straight from
@@ -221,8 +226,8 @@
     var pairs = [
       ["Population", G.fmtInt(p.p) + G.NBSP + "hab."],
       ["Revendiquée par", p.cl.map(function (c) { return c[1]; }).join("\n")],
-      ["Résolution proposée", "rattachée à " + proposedCpts(p.k).n + (p.m ? " (plus longue frontière " +
-        "commune : " + G.fmtDec(p.m / 1000) + G.NBSP + "km)" : "")]
+      ["Résolution proposée", "rattachée à " + proposedCpts(p.k).n + (p.m ?
+        " (plus longue frontière commune : " + G.fmtDec(p.m / 1000) + G.NBSP + "km)" : "")]
     ];
     if (p.kp.length) { pairs.push(["Gardent leur part (partage)", p.kp.join("\n")]); }
     if (p.rl.length) { pairs.push(["La perdraient", p.rl.join("\n")]); }
