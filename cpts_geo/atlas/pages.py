@@ -38,7 +38,7 @@ from .display import (
     REGION_TOLERANCE_M,
     Display,
 )
-from .proposal_layers import proposal_layers, proposal_legend
+from .proposal_layers import ProposalIndex, proposal_layers, proposal_legend
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -115,11 +115,20 @@ class AtlasContext:
     _claims: dict[str, list[tuple[str, bool]]] | None = field(default=None, init=False)
     _cpts_rows: dict[str, list[Any]] | None = field(default=None, init=False)
     _gaps: dict[str, str] | None = field(default=None, init=False)
+    _proposal_index: ProposalIndex | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         ref = self.analysis.reference
         self.fine = Display(ref, tolerance=REGION_TOLERANCE_M, decimals=REGION_DECIMALS)
         self.coarse = Display(ref, tolerance=NATIONAL_TOLERANCE_M, decimals=NATIONAL_DECIMALS)
+
+    @property
+    def proposal_index(self) -> ProposalIndex | None:
+        """The run's proposal indexed for the pages (built once), ``None`` without one."""
+        if self.proposals is not None and self._proposal_index is None:
+            self._proposal_index = ProposalIndex(self.proposals, self.analysis.territories.table,
+                                                 self.analysis.reference)
+        return self._proposal_index
 
     @property
     def claim_rows(self) -> dict[str, list[tuple[str, bool]]]:
@@ -533,17 +542,14 @@ def _legend(analysis: Analysis, context_label: str, communes: bool,
 
 def _proposal_legend(ctx: AtlasContext, region: str | None) -> str:
     """The switches of the proposal layers, when the run has proposals."""
-    if ctx.proposals is None:
-        return ""
-    return proposal_legend(ctx.proposals, ctx.analysis.reference, region)
+    index = ctx.proposal_index
+    return "" if index is None else proposal_legend(index, region)
 
 
 def _proposal_data(ctx: AtlasContext, display: Display, region: str | None) -> dict[str, str]:
     """The proposal layers' page data, when the run has proposals."""
-    if ctx.proposals is None:
-        return {}
-    return proposal_layers(ctx.proposals, ctx.analysis.territories.table,
-                           ctx.analysis.reference, display, region=region)
+    index = ctx.proposal_index
+    return {} if index is None else proposal_layers(index, display, region=region)
 
 
 def _note(analysis: Analysis, extra: str = "") -> str:

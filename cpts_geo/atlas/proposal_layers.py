@@ -1,7 +1,8 @@
 """The proposal layers of the atlas: gap units in the colour of their proposed CPTS, disputed units.
 
 Two layers, drawn from one :class:`~cpts_geo.analysis.proposals.Proposals` (computed once per
-atlas run, :func:`cpts_geo.atlas.write_atlas` with ``proposals=``):
+atlas run, :func:`cpts_geo.atlas.write_atlas` with ``proposals=``) through a
+:class:`ProposalIndex` (also built once per run; each page then only selects its units):
 
 * ``propositions`` (*Propositions de rattachement*): each unit of a zone blanche that the
   proposal gives to a CPTS, hatched in that CPTS's colour. On a région page, one feature per
@@ -58,7 +59,8 @@ if TYPE_CHECKING:
     from ..reference import Reference
     from .display import Display
 
-__all__ = ["LAYER_KEYS", "NAMES_SHOWN", "TABLE_KEYS", "proposal_layers", "proposal_legend"]
+__all__ = ["LAYER_KEYS", "NAMES_SHOWN", "TABLE_KEYS", "ProposalIndex", "proposal_layers",
+           "proposal_legend"]
 
 #: Data keys of the two layers (``OVERLAYS`` entries in ``static/layers.js``).
 LAYER_KEYS = ("propositions", "conciliations")
@@ -66,90 +68,6 @@ LAYER_KEYS = ("propositions", "conciliations")
 TABLE_KEYS = ("propositions_cpts", "propositions_zb")
 #: Units named in a grouped feature's tooltip (the rest are counted).
 NAMES_SHOWN = 12
-
-
-def _fill_properties(table: pd.DataFrame, proposals: Proposals) -> dict[str, dict[str, Any]]:
-    """``cpts_id`` → what ``colours.fill`` reads of a territory (same values as its feature).
-
-    From the territories table of the analysis; a CPTS outside it (a proposal made over more
-    régions than the analysis) falls back on the proposal's figures, without a density.
-    """
-    out: dict[str, dict[str, Any]] = {}
-    for cid, stage, pop, taille, area in zip(table.index, table["stade"], table["population"],
-                                             table["taille"], table["superficie_km2"],
-                                             strict=True):
-        a = float(area)
-        out[str(cid)] = {"s": str(stage), "t": int(taille), "p": int(pop),
-                         "d": round(float(pop) / a) if a == a and a > 0 else None}
-    for r in proposals.effets.itertuples(index=False):
-        out.setdefault(str(r.cpts_id), {"s": str(r.stade), "t": int(r.taille_avant),
-                                        "p": int(r.population_avant), "d": None})
-    for r in proposals.candidats.itertuples(index=False):
-        out.setdefault(str(r.cpts_id), {"s": str(r.stade), "t": int(r.taille_avant),
-                                        "p": int(r.population_avant), "d": None})
-    return out
-
-
-def _effects(proposals: Proposals) -> dict[str, dict[str, Any]]:
-    return {str(r.cpts_id): {
-        "pa": int(r.population_avant), "pb": int(r.population_apres),
-        "ta": int(r.taille_avant), "tb": int(r.taille_apres),
-        "ca": int(r.plafond_avant), "cb": int(r.plafond_apres),
-        "x": int(r.effet_financement),
-        "sa": bool(r.d_un_seul_tenant_avant), "sb": bool(r.d_un_seul_tenant_apres),
-        "n": len(r.codes_ajoutes), "m": len(r.codes_retires)}
-        for r in proposals.effets.itertuples(index=False)}
-
-
-def _candidates(proposals: Proposals) -> dict[str, list[list[Any]]]:
-    out: dict[str, list[list[Any]]] = {}
-    for r in proposals.candidats.itertuples(index=False):
-        out.setdefault(str(r.zone_blanche), []).append(
-            [str(r.cpts_id), str(r.cpts_nom), int(r.taille_avant), int(r.taille_apres),
-             int(r.effet_financement), bool(r.d_un_seul_tenant), bool(r.eligible)])
-    return out
-
-
-def _features(geometries: Sequence[list | None], properties: Sequence[dict[str, Any]]) -> str:
-    """A FeatureCollection of encoded geometries (``g``) and escaped properties."""
-    return '{"type":"FeatureCollection","features":[' + ",".join(
-        f'{{"type":"Feature","properties":{script_json(p)},"g":{script_json(g)}}}'
-        for g, p in zip(geometries, properties, strict=True) if g is not None) + "]}"
-
-
-def _gap_features(proposals: Proposals, reference: Reference, display: Display,
-                  region: str | None) -> str:
-    a = _given(proposals, region)
-    if a.empty:
-        return _features([], [])
-    zone_of = reference.units["zone"]
-    codes = [str(c) for c in a["code"]]
-    if region is not None:  # one feature per unit
-        keys: list[Any] = codes
-        geoms = encode_geometries(display.unit_geometry(codes), display.decimals)
-    else:  # one per (zone blanche, CPTS)
-        keys = [f"{z}|{k}" for z, k in zip(a["zone_blanche"], a["cpts_id"], strict=True)]
-        unions = display.union(codes, keys)
-        texts = dict(zip(unions.index, encode_geometries(unions.to_numpy(), display.decimals),
-                         strict=True))
-    props: list[dict[str, Any]] = []
-    order: list[Any] = []
-    for key, rows in a.groupby(pd.Index(keys), sort=False):
-        first = rows.iloc[0]
-        cid, zb = str(first["cpts_id"]), str(first["zone_blanche"])
-        props.append({
-            "i": str(key), "zb": zb, "k": cid,
-            "l": [[str(n), str(c), int(p)] for n, c, p in zip(
-                rows["nom"][:NAMES_SHOWN], rows["code"][:NAMES_SHOWN],
-                rows["population"][:NAMES_SHOWN], strict=True)],
-            "u": len(rows), "p": int(rows["population"].sum()), "r": int(rows["tour"].min()),
-            "z": str(zone_of.get(str(first["code"]), "")),
-        })
-        order.append(key)
-    if region is not None:
-        by_code = dict(zip(codes, geoms, strict=True))
-        return _features([by_code[k] for k in order], props)
-    return _features([texts.get(k) for k in order], props)
 
 
 def _option(c: Any, side: str) -> list[Any]:
@@ -160,66 +78,163 @@ def _option(c: Any, side: str) -> list[Any]:
             bool(getattr(c, f"d_un_seul_tenant_{side}_sans"))]
 
 
-def _disputes(proposals: Proposals, reference: Reference, region: str | None) -> pd.DataFrame:
-    """The resolutions of the units of ``region`` (all when ``None``)."""
-    res = proposals.resolutions
-    if region is not None:
-        res = res[reference.units["region"].reindex(res["code"]).to_numpy() == region]
-    return res
-
-
-def _given(proposals: Proposals, region: str | None) -> pd.DataFrame:
-    """The assignments of the units of ``region`` (all when ``None``) given to a CPTS."""
-    a = proposals.assignments
-    a = a[a["cpts_id"].notna()]
-    return a[a["region"] == region] if region is not None else a
-
-
-def _dispute_features(proposals: Proposals, reference: Reference, display: Display,
-                      region: str | None) -> str:
-    res = _disputes(proposals, reference, region)
-    units = reference.units
-    if res.empty:
-        return _features([], [])
-    names = proposals.registry.cpts["cpts_nom"].astype(str).to_dict()
-    pairs: dict[str, list[dict[str, Any]]] = {}
-    for c in proposals.conciliations.itertuples(index=False):
-        entry = {"i": str(c.conciliation), "a": [str(c.cpts_a), str(c.nom_a)],
-                 "b": [str(c.cpts_b), str(c.nom_b)], "u": int(c.n_unites),
-                 "p": int(c.population), "pr": str(c.proposition),
-                 "oa": _option(c, "b"), "ob": _option(c, "a")}
-        for code in c.codes:
-            pairs.setdefault(str(code), []).append(entry)
-    codes = [str(c) for c in res["code"]]
-    geoms = encode_geometries(display.unit_geometry(codes), display.decimals)
-    props = []
-    for r in res.itertuples(index=False):
-        winner = str(r.cpts_id)
-        props.append({
-            "c": str(r.code), "n": str(r.nom), "p": int(r.population),
-            "z": str(units.at[r.code, "zone"]),
-            "k": winner,
-            "cl": [[str(k), names.get(str(k), str(k))] for k in r.cpts],
-            "kp": [names.get(str(k), str(k)) for k in r.conserve if str(k) != winner],
-            "rl": [names.get(str(k), str(k)) for k in r.retire],
-            "r": int(r.tour), "m": round(float(r.longueur_frontiere_m)),
-            "cc": pairs.get(str(r.code), []),
-        })
-    return _features(geoms, props)
-
-
-def proposal_layers(proposals: Proposals, table: pd.DataFrame, reference: Reference,
-                    display: Display, *, region: str | None = None) -> dict[str, str]:
-    """The page data of the two proposal layers and of the tables they share, serialised.
+class ProposalIndex:
+    """A proposal made ready for the pages: what every page reads of it, computed once.
 
     Parameters
     ----------
     proposals
         The proposal of the run (:func:`cpts_geo.analysis.proposals.propose`).
     table
-        The territories table of the national analysis (for the colours of the CPTS).
+        The territories table of the national analysis: the colouring properties of each
+        CPTS, the same values as its territory's feature (``s``, ``t``, ``p``, ``d``). A CPTS
+        outside it (a proposal made over more régions than the analysis) gets the proposal's
+        figures, without a density.
     reference
-        The reference data.
+        The reference data (région and zone of the disputed units).
+
+    Examples
+    --------
+    >>> from cpts_geo.analysis.proposals import propose
+    >>> index = ProposalIndex(propose(reg, ref), national.territories.table, ref)
+    >>> len(index.given("93")), len(index.disputed("93"))  # units given, units disputed
+    (46, 0)
+    >>> index.cpts["PACA-010"]["f"]["t"], index.cpts["PACA-010"]["e"]["pb"]
+    (3, 120006)
+    """
+
+    def __init__(self, proposals: Proposals, table: pd.DataFrame, reference: Reference) -> None:
+        self.proposals = proposals
+        a = proposals.assignments
+        self._given = a[a["cpts_id"].notna()]
+        res = proposals.resolutions
+        self._disputed = res
+        self._disputed_region = reference.units["region"].reindex(res["code"]).to_numpy()
+        self.zone_of: dict[str, str] = reference.units["zone"].astype(str).to_dict()
+        names = proposals.registry.cpts["cpts_nom"].astype(str).to_dict()
+        self.names: dict[str, str] = {str(k): v for k, v in names.items()}
+        fills: dict[str, dict[str, Any]] = {}
+        for cid, stage, pop, taille, area in zip(
+                table.index, table["stade"], table["population"], table["taille"],
+                table["superficie_km2"], strict=True):
+            km2 = float(area)
+            fills[str(cid)] = {"s": str(stage), "t": int(taille), "p": int(pop),
+                               "d": round(float(pop) / km2) if km2 == km2 and km2 > 0 else None}
+        for frame in (proposals.effets, proposals.candidats):
+            for r in frame.itertuples(index=False):
+                fills.setdefault(str(r.cpts_id), {"s": str(r.stade), "t": int(r.taille_avant),
+                                                  "p": int(r.population_avant), "d": None})
+        effects = {str(r.cpts_id): {
+            "pa": int(r.population_avant), "pb": int(r.population_apres),
+            "ta": int(r.taille_avant), "tb": int(r.taille_apres),
+            "ca": int(r.plafond_avant), "cb": int(r.plafond_apres),
+            "x": int(r.effet_financement),
+            "sa": bool(r.d_un_seul_tenant_avant), "sb": bool(r.d_un_seul_tenant_apres),
+            "n": len(r.codes_ajoutes), "m": len(r.codes_retires)}
+            for r in proposals.effets.itertuples(index=False)}
+        #: ``cpts_id`` → ``{"n", "f", "e"}`` (the ``propositions_cpts`` table).
+        self.cpts: dict[str, dict[str, Any]] = {
+            c: {"n": self.names.get(c, c), "f": f, "e": effects.get(c)} for c, f in fills.items()}
+        candidates: dict[str, list[list[Any]]] = {}
+        for r in proposals.candidats.itertuples(index=False):
+            candidates.setdefault(str(r.zone_blanche), []).append(
+                [str(r.cpts_id), str(r.cpts_nom), int(r.taille_avant), int(r.taille_apres),
+                 int(r.effet_financement), bool(r.d_un_seul_tenant), bool(r.eligible)])
+        #: zone blanche → ``{"p", "u", "o"}`` (the ``propositions_zb`` table).
+        self.zones: dict[str, dict[str, Any]] = {
+            str(z): {"p": int(pop), "u": int(n), "o": candidates.get(str(z), [])}
+            for z, pop, n in zip(proposals.propositions["zone_blanche"],
+                                 proposals.propositions["population"],
+                                 proposals.propositions["n_unites"], strict=True)}
+        #: disputed code → the conciliations (pairs of CPTS) disputing it.
+        self.pairs: dict[str, list[dict[str, Any]]] = {}
+        for c in proposals.conciliations.itertuples(index=False):
+            entry = {"i": str(c.conciliation), "a": [str(c.cpts_a), str(c.nom_a)],
+                     "b": [str(c.cpts_b), str(c.nom_b)], "u": int(c.n_unites),
+                     "p": int(c.population), "pr": str(c.proposition),
+                     "oa": _option(c, "b"), "ob": _option(c, "a")}
+            for code in c.codes:
+                self.pairs.setdefault(str(code), []).append(entry)
+
+    def given(self, region: str | None = None) -> pd.DataFrame:
+        """The assignments of units given to a CPTS, in ``region`` (all when ``None``)."""
+        a = self._given
+        return a[(a["region"] == region).to_numpy()] if region is not None else a
+
+    def disputed(self, region: str | None = None) -> pd.DataFrame:
+        """The resolutions of the disputed units in ``region`` (all when ``None``)."""
+        res = self._disputed
+        return res[self._disputed_region == region] if region is not None else res
+
+
+def _features(geometries: Sequence[list | None], properties: Sequence[dict[str, Any]]) -> str:
+    """A FeatureCollection of encoded geometries (``g``) and escaped properties."""
+    return '{"type":"FeatureCollection","features":[' + ",".join(
+        f'{{"type":"Feature","properties":{script_json(p)},"g":{script_json(g)}}}'
+        for g, p in zip(geometries, properties, strict=True) if g is not None) + "]}"
+
+
+def _gap_features(index: ProposalIndex, a: pd.DataFrame, display: Display,
+                  region: str | None) -> str:
+    if a.empty:
+        return _features([], [])
+    codes = a["code"].astype(str).tolist()
+    names, pops = a["nom"].astype(str).tolist(), a["population"].astype(int).tolist()
+    ids, zbs = a["cpts_id"].astype(str).tolist(), a["zone_blanche"].astype(str).tolist()
+    rounds = a["tour"].astype(int).tolist()
+    if region is not None:  # one feature per unit
+        keys = codes
+        encoded = encode_geometries(display.unit_geometry(codes), display.decimals)
+        geom_of = dict(zip(codes, encoded, strict=True))
+    else:  # one per (zone blanche, CPTS)
+        keys = [f"{z}|{k}" for z, k in zip(zbs, ids, strict=True)]
+        unions = display.union(codes, keys)
+        geom_of = dict(zip(unions.index, encode_geometries(unions.to_numpy(), display.decimals),
+                           strict=True))
+    rows_of: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        rows_of.setdefault(key, []).append(i)
+    props = []
+    for key, rows in rows_of.items():
+        first = rows[0]
+        props.append({
+            "i": key, "zb": zbs[first], "k": ids[first],
+            "l": [[names[i], codes[i], pops[i]] for i in rows[:NAMES_SHOWN]],
+            "u": len(rows), "p": sum(pops[i] for i in rows), "r": min(rounds[i] for i in rows),
+            "z": index.zone_of.get(codes[first], ""),
+        })
+    return _features([geom_of.get(k) for k in rows_of], props)
+
+
+def _dispute_features(index: ProposalIndex, res: pd.DataFrame, display: Display) -> str:
+    if res.empty:
+        return _features([], [])
+    names = index.names
+    codes = res["code"].astype(str).tolist()
+    geoms = encode_geometries(display.unit_geometry(codes), display.decimals)
+    props = []
+    for r in res.itertuples(index=False):
+        winner = str(r.cpts_id)
+        props.append({
+            "c": str(r.code), "n": str(r.nom), "p": int(r.population),
+            "z": index.zone_of.get(str(r.code), ""), "k": winner,
+            "cl": [[str(k), names.get(str(k), str(k))] for k in r.cpts],
+            "kp": [names.get(str(k), str(k)) for k in r.conserve if str(k) != winner],
+            "rl": [names.get(str(k), str(k)) for k in r.retire],
+            "r": int(r.tour), "m": round(float(r.longueur_frontiere_m)),
+            "cc": index.pairs.get(str(r.code), []),
+        })
+    return _features(geoms, props)
+
+
+def proposal_layers(index: ProposalIndex, display: Display, *,
+                    region: str | None = None) -> dict[str, str]:
+    """The page data of the two proposal layers and of the tables they share, serialised.
+
+    Parameters
+    ----------
+    index
+        The proposal of the run, indexed (:class:`ProposalIndex`).
     display
         The page's display geometry (:class:`~cpts_geo.atlas.display.Display`).
     region
@@ -231,7 +246,8 @@ def proposal_layers(proposals: Proposals, table: pd.DataFrame, reference: Refere
     dict
         JSON text by data key: the FeatureCollections :data:`LAYER_KEYS` (geometry encoded by
         :func:`~cpts_geo.atlas.codec.encode_geometries` under ``g``) and the tables
-        :data:`TABLE_KEYS` (see the module docstring).
+        :data:`TABLE_KEYS` (only the CPTS and zones blanches the page's features name; see the
+        module docstring).
 
     Examples
     --------
@@ -239,13 +255,13 @@ def proposal_layers(proposals: Proposals, table: pd.DataFrame, reference: Refere
     >>> from cpts_geo.analysis.proposals import propose
     >>> from cpts_geo.atlas.display import Display
     >>> p = propose(reg, ref)
+    >>> index = ProposalIndex(p, national.territories.table, ref)
     >>> d = Display(ref, tolerance=100, decimals=5)
-    >>> data = {k: json.loads(v) for k, v in proposal_layers(
-    ...     p, national.territories.table, ref, d, region="93").items()}
+    >>> data = {k: json.loads(v) for k, v in proposal_layers(index, d, region="93").items()}
     >>> gaps = data["propositions"]["features"]
     >>> len(gaps) == int(p.assignments["cpts_id"].notna().sum())  # one per unit given
     True
-    >>> first = [f["properties"] for f in gaps if f["properties"]["l"][0][1] == "13201"][0]
+    >>> first = [f["properties"] for f in gaps if f["properties"]["i"] == "13201"][0]
     >>> first["zb"], first["k"]  # Marseille 1er, proposed to PACA-010
     ('ZB-93-001', 'PACA-010')
     >>> cpts = data["propositions_cpts"]["PACA-010"]
@@ -254,28 +270,21 @@ def proposal_layers(proposals: Proposals, table: pd.DataFrame, reference: Refere
     >>> data["conciliations"]["features"]  # no conflict in this registry
     []
     """
-    given = _given(proposals, region)
-    disputes = _disputes(proposals, reference, region)
-    ids = {*given["cpts_id"].astype(str)}
-    for r in disputes.itertuples(index=False):
-        ids.update(str(k) for k in r.cpts)
-    zones = set(given["zone_blanche"].astype(str))
-    candidates = _candidates(proposals)
+    given = index.given(region)
+    disputes = index.disputed(region)
+    zones = sorted(set(given["zone_blanche"].astype(str)))
+    ids = set(given["cpts_id"].astype(str))
+    for claimants in disputes["cpts"]:
+        ids.update(str(k) for k in claimants)
     for z in zones:
-        ids.update(c[0] for c in candidates.get(z, []))
-    fills = _fill_properties(table, proposals)
-    effects = _effects(proposals)
-    names = proposals.registry.cpts["cpts_nom"].astype(str).to_dict()
-    props = proposals.propositions.set_index("zone_blanche")
-    cpts = {c: {"n": names.get(c, c), "f": fills.get(c), "e": effects.get(c)}
-            for c in sorted(ids)}
-    zb = {z: {"p": int(props.at[z, "population"]), "u": int(props.at[z, "n_unites"]),
-              "o": candidates.get(z, [])} for z in sorted(zones)}
+        ids.update(c[0] for c in index.zones[z]["o"])
+    empty = {"n": None, "f": None, "e": None}
     return {
-        "propositions": _gap_features(proposals, reference, display, region),
-        "conciliations": _dispute_features(proposals, reference, display, region),
-        "propositions_cpts": script_json(cpts),
-        "propositions_zb": script_json(zb),
+        "propositions": _gap_features(index, given, display, region),
+        "conciliations": _dispute_features(index, disputes, display),
+        "propositions_cpts": script_json({c: index.cpts.get(c, {**empty, "n": c})
+                                          for c in sorted(ids)}),
+        "propositions_zb": script_json({z: index.zones[z] for z in zones}),
     }
 
 
@@ -288,16 +297,13 @@ def _item(key: str, swatch: str, label: str, count: int) -> str:
             "</span></label></li>")
 
 
-def proposal_legend(proposals: Proposals, reference: Reference,
-                    region: str | None = None) -> str:
+def proposal_legend(index: ProposalIndex, region: str | None = None) -> str:
     """The legend block of the proposal layers: two switches, off, and what they are.
 
     Parameters
     ----------
-    proposals
-        The proposal of the run.
-    reference
-        The reference data.
+    index
+        The proposal of the run, indexed (:class:`ProposalIndex`).
     region
         The page's région (its units are counted), ``None`` for the national page.
 
@@ -309,21 +315,21 @@ def proposal_legend(proposals: Proposals, reference: Reference,
     Examples
     --------
     >>> from cpts_geo.analysis.proposals import propose
-    >>> block = proposal_legend(propose(reg, ref), ref, "93")
+    >>> index = ProposalIndex(propose(reg, ref), national.territories.table, ref)
+    >>> block = proposal_legend(index, "93")
     >>> 'data-atlas-layer="propositions"' in block, " checked" in block
     (True, False)
     >>> "ce ne sont pas des décisions" in block
     True
     """
-    a = _given(proposals, region)
-    res = _disputes(proposals, reference, region)
     return (
         '<h3 class="atlas-legend-title">Propositions (à discuter)</h3>'
         '<ul class="atlas-legend atlas-legend-propositions">'
         + _item("propositions", "atlas-swatch-proposition",
-                "Propositions de rattachement (zones blanches)", len(a))
+                "Propositions de rattachement (zones blanches)", len(index.given(region)))
         + _item("conciliations", "atlas-swatch-conciliation",
-                "Conciliations (communes revendiquées par plusieurs CPTS)", len(res))
+                "Conciliations (communes revendiquées par plusieurs CPTS)",
+                len(index.disputed(region)))
         + "</ul>"
         '<p class="atlas-help" id="atlas-propositions-note">Calculées par cpts-geo selon une '
         "règle écrite (<code>cpts-geo propose</code>) : ce ne sont pas des décisions. "
