@@ -92,7 +92,7 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         Also draw the proposal layers (:mod:`cpts_geo.atlas.proposal_layers`, off by default
         in each page's legend): ``True`` to compute :func:`cpts_geo.analysis.proposals.propose`
         once for the run, from the analysis's registry and scope (about 1.5 s for all of
-        France, a third of the pages' time: hence off by default), or a
+        France, more than a third of the time of writing every page: hence off by default), or a
         :class:`~cpts_geo.analysis.proposals.Proposals` already computed for the same registry
         (with options such as ``keep_tier``).
 
