@@ -63,14 +63,17 @@
   };
 
   /* Add the features of a page collection to a GeoJSON group, polygons built straight from
-   * the encoded geometry (see codec.latLngs); `only` filters them (insets by zone). */
+   * the encoded geometry (see codec.latLngs; a feature given as plain GeoJSON goes through
+   * Leaflet's GeoJSON reader); `only` filters them (insets by zone). */
   G.addFeatures = function (group, features, only) {
     var decimals = G.data.decimals;
     var opts = group.options;
     for (var k = 0; k < features.length; k++) {
       var f = features[k];
-      if (!f.g || (only && !only(f))) { continue; }
-      var layer = new L.Polygon(G.codec.latLngs(f.g, decimals), opts);
+      if (only && !only(f)) { continue; }
+      if (!f.g && !f.geometry) { continue; }
+      var layer = f.g ? new L.Polygon(G.codec.latLngs(f.g, decimals), opts) :
+        L.GeoJSON.geometryToLayer(f, opts);
       layer.feature = f;
       layer.defaultOptions = layer.options;
       group.resetStyle(layer);
