@@ -84,9 +84,11 @@ def analyse(registry: Registry, reference: Reference, *, region: str | None = No
     key = analysis_key(registry, reference, region=region, france=france, geometry=geometry)
     found = load_analysis(key, registry, reference)
     if found is not None:
+        found.memo["cache_key"] = key  # what is derived from it may be cached under its key
         return found
     result = _analyse(registry, reference, region, france, geometry)
     store_analysis(key, result)
+    result.memo["cache_key"] = key
     return result
 
 
@@ -264,11 +266,25 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
         # the région's own rows of the tables already computed: the same figures (a CPTS
         # present in one of its départements is present in the région)
         couverture = _region_rows(analysis, region)
+    if outside:
+        units_in_conflict = conflict_units(scoped, reference)
+        shared = shared_communes(scoped, reference)
+    else:
+        # whether a unit is in conflict or shared depends on its own claims only: the rows
+        # of the région's units, taken from the wider analysis
+        units_in_conflict = _of_region(analysis.conflict_units, reference, region)
+        shared = _of_region(analysis.partages, reference, region)
     out = Analysis(reference, analysis.registry, region, members, Territories(table, geoms),
-                   conflicts(scoped, reference, names), conflict_units(scoped, reference),
-                   shared_communes(scoped, reference), zb, couverture, (region,))
+                   conflicts(scoped, reference, names), units_in_conflict, shared, zb,
+                   couverture, (region,))
     slices[region] = out
     return out
+
+
+def _of_region(frame: pd.DataFrame, reference: Reference, region: str) -> pd.DataFrame:
+    """The rows of ``frame`` (one per unit, ``code``) whose unit is in ``region``."""
+    inside = reference.units["region"].reindex(frame["code"]).to_numpy() == region
+    return frame[inside].reset_index(drop=True)
 
 
 def _region_rows(analysis: Analysis, region: str) -> dict[str, pd.DataFrame]:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..analysis.diff import Diff
+    from ..analysis.proposals import Proposals
     from ..analysis.timeline import Evolution
 
 __all__ = ["atlas_regions", "write_atlas"]
@@ -71,7 +72,8 @@ def atlas_regions(analysis: Analysis, regions: list[str] | None = None) -> list[
 def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | None = None,
                 tiles: bool = False, png: bool = False, svg: bool = False,
                 pdf: bool = False, evolution: Evolution | None = None,
-                compare: Diff | None = None, workers: int | None = None,
+                compare: Diff | None = None, proposals: bool | Proposals = False,
+                workers: int | None = None,
                 also: Sequence[Callable[[], Any]] = ()) -> list[Path]:
     """Write the atlas into ``directory``: ``index.html``, one page per région, embed snippets.
 
@@ -108,6 +110,13 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         (:func:`cpts_geo.analysis.diff.diff_registries`): each page gets the layers of the
         units gained, lost and changed, and the panel the changes of coverage
         (:mod:`cpts_geo.atlas.changes`).
+    proposals
+        Also draw the proposal layers (:mod:`cpts_geo.atlas.proposal_layers`, off by default
+        in each page's legend): ``True`` to compute :func:`cpts_geo.analysis.proposals.propose`
+        once for the run, from the analysis's registry and scope (about 1.5 s for all of
+        France, more than a third of the time of writing every page: hence off by default), or a
+        :class:`~cpts_geo.analysis.proposals.Proposals` already computed for the same registry
+        (with options such as ``keep_tier``).
 
     Returns
     -------
@@ -126,6 +135,9 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     ['index.html', '93.html']
     >>> sorted(p.name for p in (tmp / "atlas").iterdir())
     ['93.embed.html', '93.html', 'index.embed.html', 'index.html']
+    >>> pages = write_atlas(national, tmp / "avec", regions=["93"], proposals=True)
+    >>> 'data-atlas-layer="propositions"' in pages[1].read_text(encoding="utf-8")
+    True
     """
     from ..outputs.parallel import run_tasks
     from ..outputs.progress_bar import progress
@@ -134,8 +146,15 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     directory = Path(directory)
     codes = atlas_regions(analysis, regions)
     directory.mkdir(parents=True, exist_ok=True)
+    chosen = None
+    if proposals is True:
+        from ..analysis.proposals import propose
+
+        chosen = propose(analysis.registry, analysis.reference, region=analysis.region)
+    elif proposals is not False:
+        chosen = proposals
     ctx = AtlasContext(analysis, tiles=tiles, pages={c: f"{c}.html" for c in codes},
-                       evolution=evolution, compare=compare)
+                       evolution=evolution, compare=compare, proposals=chosen)
     _prepare(ctx, codes)  # what the pages share, computed once before the work is shared out
     pages = [directory / ctx.pages[c] for c in codes]
     index = directory / "index.html"
@@ -153,8 +172,9 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         from .reports import write_reports
 
         tasks += [partial(write_reports, analysis, directory, regions=[code]) for code in codes]
-    # the longest first (the tables, then the pages), so that the workers end together
-    tasks = [*also, *tasks]
+    # the longest first (the national page, the tables, then the région pages), so that the
+    # workers end together
+    tasks = [tasks[len(codes)], *also, *tasks[: len(codes)], *tasks[len(codes) + 1:]]
     with progress(total=len(tasks), desc="Atlas", unit="step") as bar:
         run_tasks(tasks, workers=workers, done=lambda _: bar.update())
     pages.insert(0, index)
@@ -181,5 +201,5 @@ def _prepare(ctx: Any, codes: list[str]) -> None:
     if codes:
         ctx.territory_features(ctx.fine)
     ctx.fine.unit_info(list(ref.finest.index))
-    for name in ("claim_rows", "gaps", "cpts_rows"):
+    for name in ("claim_rows", "gaps", "cpts_rows", "proposal_index"):
         getattr(ctx, name, None)

@@ -12,6 +12,7 @@ Nothing is loaded from a CDN. Data goes into a page as JSON inside
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from functools import lru_cache
@@ -24,6 +25,7 @@ __all__ = [
     "LEAFLET_VERSION",
     "STATIC",
     "escape_script_text",
+    "html_script",
     "inline_assets",
     "script_json",
 ]
@@ -96,6 +98,33 @@ def inline_assets() -> str:
     styles = "".join(f"<style>{_read(name)}</style>\n" for name in CSS)
     scripts = "".join(f"<script>{_read(name)}</script>\n" for name in JS)
     return styles + scripts
+
+
+def html_script(markup: str, element_id: str) -> str:
+    r"""``markup`` as the text of a ``<script type="text/html">``, parsed only once inserted.
+
+    The page script inserts it later (``atlas.js``): markup built in Python, with every text
+    from the inputs escaped, costs nothing to parse before the map is drawn.
+
+    Raises
+    ------
+    ValueError
+        When ``markup`` holds ``</script``, ``</style`` or ``<!--`` (escaped text never does).
+
+    Examples
+    --------
+    >>> html_script("<p>Eze &amp; &lt;b&gt;</p>", "t")
+    '<script type="text/html" id="t"><p>Eze &amp; &lt;b&gt;</p></script>'
+    >>> html_script("<p></script></p>", "t")
+    Traceback (most recent call last):
+    ...
+    ValueError: markup for #t holds '</script', which would end its element; escape its text
+    """
+    found = _CLOSES.search(markup)
+    if found:
+        raise ValueError(f"markup for #{element_id} holds {found.group(0)!r}, which would end "
+                         "its element; escape its text")
+    return f'<script type="text/html" id="{html.escape(element_id)}">{markup}</script>'
 
 
 def escape_script_text(text: str) -> str:

@@ -101,22 +101,23 @@ def simplified_units(reference: Reference, zone: str, tolerance: float) -> gpd.G
     cache = reference.memo
     if key in cache:
         return cache[key]
-    source = reference.geometry(zone)
     if tolerance <= 0:
+        source = reference.geometry(zone)
         cache[key] = source
         return source
+    polygons = reference.polygons(zone)  # the cleaned polygons, decoded only if needed
     path = _cache_path(reference, zone, tolerance)
     found = read_geometries(path)
-    if found is not None and len(found[0]) == len(source) and (
-            pd.Index(found[0]).equals(source.index)):
+    if found is not None and len(found[0]) == len(polygons) and (
+            pd.Index(found[0]).equals(polygons.index)):
         geoms = found[1]
     else:
-        geoms = shapely.coverage_simplify(np.asarray(source.array, dtype=object), tolerance,
-                                          simplify_boundary=True)
+        cleaned = np.asarray(polygons.all(), dtype=object)
+        geoms = shapely.coverage_simplify(cleaned, tolerance, simplify_boundary=True)
         bad = shapely.is_empty(geoms) | ~shapely.is_valid(geoms)
-        geoms[bad] = np.asarray(source.array, dtype=object)[bad]  # never lose a unit
-        save_geometries(path, source.index, geoms)
-    series = gpd.GeoSeries(geoms, index=source.index, crs=ZONE_CRS[zone])
+        geoms[bad] = cleaned[bad]  # never lose a unit
+        save_geometries(path, polygons.index, geoms)
+    series = gpd.GeoSeries(geoms, index=polygons.index, crs=ZONE_CRS[zone])
     cache[key] = series
     return series
 
@@ -231,6 +232,8 @@ class Display:
         self._units: dict[str, pd.Series] = {}
         self._info: dict[str, pd.DataFrame] = {}
         self._geojson: dict[str, pd.Series] = {}
+        self._texts: dict[str, pd.Series] = {}
+        self._outlines: dict[str, pd.Series] = {}
 
     def projected(self, zone: str) -> gpd.GeoSeries:
         """Simplified units of ``zone`` in the zone's CRS (see :func:`simplified_units`)."""
@@ -268,6 +271,14 @@ class Display:
                 save_geometries(path, proj.index, geoms)
             self._units[zone] = pd.Series(geoms, index=proj.index, dtype=object)
         return self._units[zone]
+
+    def _derived_path(self, zone: str, what: str) -> Any:
+        """Cache file of a table derived from :meth:`units` (keyed like its own file)."""
+        import pyproj
+
+        base = _cache_path(self.reference, zone, self.tolerance)
+        return base.with_name(f"{base.stem}-wgs84-r{self.decimals}-proj{pyproj.proj_version_str}"
+                              f"-{what}.npz")
 
     def _zones_of(self, codes: np.ndarray) -> np.ndarray:
         return self.reference.units["zone"].reindex(codes).to_numpy()
@@ -364,19 +375,41 @@ class Display:
         0  7.1828  43.6459  7.3233  43.7609  7.2436  43.7048
         """
         def build(zone: str) -> pd.DataFrame:
-            geoms = self.units(zone)
-            arr = geoms.to_numpy()
-            bounds = shapely.bounds(arr)
-            points = shapely.get_coordinates(shapely.point_on_surface(arr))
-            frame = pd.DataFrame(np.column_stack([bounds, points]), index=geoms.index,
-                                 columns=["minx", "miny", "maxx", "maxy", "px", "py"])
-            return frame.round(4)
+            return self._zone_info(zone)
 
         out = pd.DataFrame(np.nan, index=range(len(list(codes))),
                            columns=["minx", "miny", "maxx", "maxy", "px", "py"])
         for sel, found in self._per_unit(codes, self._info, build):
             out.iloc[sel] = found.to_numpy()
         return out
+
+    def _zone_info(self, zone: str) -> pd.DataFrame:
+        """The table of :meth:`unit_info` for every unit of ``zone``, kept on disk."""
+        from ..atomic import atomic_write
+
+        columns = ["minx", "miny", "maxx", "maxy", "px", "py"]
+        index = self.projected(zone).index
+        path = self._derived_path(zone, "info-i1")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                values, codes = npz["values"], npz["codes"]
+            if len(codes) == len(index) and pd.Index(codes.astype(object)).equals(index):
+                return pd.DataFrame(values, index=index, columns=columns)
+        except (OSError, ValueError, KeyError):
+            pass  # missing or unreadable: computed again below
+        arr = self.units(zone).to_numpy()
+        bounds = shapely.bounds(arr)
+        points = shapely.get_coordinates(shapely.point_on_surface(arr))
+        frame = pd.DataFrame(np.column_stack([bounds, points]), index=index,
+                             columns=columns).round(4)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(path) as fh:
+                np.savez(fh, values=frame.to_numpy(dtype=float),
+                         codes=np.asarray(index, dtype=str))
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+        return frame
 
     def unit_geojson(self, codes: Sequence[str]) -> list[str | None]:
         """GeoJSON geometry text of each unit (``None`` where missing), computed once per zone.
@@ -397,3 +430,86 @@ class Display:
             for i, text in zip(sel, found.tolist(), strict=True):
                 out[int(i)] = text if isinstance(text, str) else None
         return out
+
+    def unit_texts(self, codes: Sequence[str]) -> list[str]:
+        """JSON text of each unit's encoded geometry (``null`` where missing).
+
+        The text of :func:`~cpts_geo.atlas.codec.encode_geometries` for the unit, as
+        :func:`~cpts_geo.atlas.assets.script_json` writes it: a list of these texts joined by
+        commas is the JSON of the list. Encoded once per data version and zone, and kept on
+        disk beside :meth:`units`.
+
+        Examples
+        --------
+        >>> from cpts_geo.atlas.assets import script_json
+        >>> from cpts_geo.atlas.codec import encode_geometries
+        >>> d = Display(ref, tolerance=100, decimals=5)
+        >>> nice, unknown = d.unit_texts(["06088", "99999"])
+        >>> nice == script_json(encode_geometries(d.unit_geometry(["06088"]), 5)[0]), unknown
+        (True, 'null')
+        """
+        def build(zone: str) -> pd.Series:
+            return pd.Series(self._zone_texts(zone), index=self.units(zone).index, dtype=object)
+
+        out = ["null"] * len(list(codes))
+        for sel, found in self._per_unit(codes, self._texts, build):
+            for i, text in zip(sel, found.tolist(), strict=True):
+                out[int(i)] = text if isinstance(text, str) else "null"
+        return out
+
+    def _zone_texts(self, zone: str) -> list[str]:
+        from ..atomic import atomic_write
+        from .assets import script_json
+        from .codec import encode_geometries
+
+        geoms = self.units(zone)
+        path = self._derived_path(zone, "texts-x1")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                blob, ends = npz["blob"].tobytes(), npz["ends"]
+                if len(ends) == len(geoms):
+                    text = blob.decode("utf-8")
+                    starts = np.concatenate([[0], ends[:-1]]).tolist()
+                    return [text[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]
+        except (OSError, ValueError, KeyError, UnicodeDecodeError):
+            pass  # missing or unreadable: encoded again below
+        texts = [script_json(g) for g in encode_geometries(geoms.to_numpy(), self.decimals)]
+        if all(t.isascii() for t in texts):  # the codec's alphabet: one byte per character
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_write(path) as fh:
+                    np.savez(fh, blob=np.frombuffer("".join(texts).encode("ascii"),
+                                                    dtype=np.uint8),
+                             ends=np.cumsum([len(t) for t in texts], dtype=np.int64))
+            except OSError:
+                pass  # a cache that cannot be written only costs time
+        return texts
+
+    def outlines(self, level: str) -> pd.Series:
+        """Outline of every département or région (``level``), as :meth:`union` gives it.
+
+        The union of all the units of France by ``level`` (``departement`` or ``region``),
+        computed once per data version and kept on disk: the context layer of every page.
+
+        Examples
+        --------
+        >>> d = Display(ref, tolerance=100, decimals=5)
+        >>> o = d.outlines("departement")
+        >>> len(o), o.index[0], o["06"].equals(d.union(
+        ...     list(ref.finest.index[ref.finest["departement"] == "06"]), ["06"] * 163)["06"])
+        (101, '01', True)
+        """
+        if level not in self._outlines:
+            from ..reference.geometry import read_geometries, save_geometries
+
+            path = self._derived_path("france", f"outlines-{level}-o1")
+            found = read_geometries(path)
+            if found is not None:
+                series = pd.Series(found[1], index=pd.Index(found[0], dtype=object),
+                                   dtype=object)
+            else:
+                finest = self.reference.finest
+                series = self.union(list(finest.index), finest[level].tolist())
+                save_geometries(path, series.index, series.to_numpy())
+            self._outlines[level] = series
+        return self._outlines[level]

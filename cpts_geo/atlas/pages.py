@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..outputs.fmt import NBSP, NNBSP, fmt_int, fmt_pct
 from ..reference.zones import ZONE_NAMES
 from ..registry.stages import COLOURS, LABELS, STAGES, TIER_CEILINGS, TIER_LABELS
 from . import palette
-from .assets import inline_assets, script_json
+from .assets import html_script, inline_assets, script_json
 from .codec import encode_geometries
 from .display import (
     NATIONAL_DECIMALS,
@@ -38,9 +39,11 @@ from .display import (
     REGION_TOLERANCE_M,
     Display,
 )
+from .proposal_layers import ProposalIndex, proposal_layers, proposal_legend
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
+    from ..analysis.proposals import Proposals
 
 __all__ = ["DATE_COLUMNS", "AtlasContext", "national_page", "region_page"]
 
@@ -95,6 +98,9 @@ class AtlasContext:
         The diff of an older registry against this one
         (:func:`cpts_geo.analysis.diff.diff_registries`): the changes layers and panel
         (:mod:`~cpts_geo.atlas.changes`).
+    proposals
+        The proposal of the run (:func:`cpts_geo.analysis.proposals.propose`), drawn as the
+        layers of :mod:`~cpts_geo.atlas.proposal_layers`; ``None`` for none.
 
     Examples
     --------
@@ -112,17 +118,27 @@ class AtlasContext:
     pages: dict[str, str] = field(default_factory=dict)
     evolution: Any = None  # analysis.timeline.Evolution: the chart of each panel
     compare: Any = None  # analysis.diff.Diff: the "changes since OLD" layers
+    proposals: Proposals | None = None
     fine: Display = field(init=False)
     coarse: Display = field(init=False)
     _features: dict[int, dict[str, str]] = field(default_factory=dict, init=False)
     _claims: dict[str, list[tuple[str, bool]]] | None = field(default=None, init=False)
     _cpts_rows: dict[str, list[Any]] | None = field(default=None, init=False)
     _gaps: dict[str, str] | None = field(default=None, init=False)
+    _proposal_index: ProposalIndex | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         ref = self.analysis.reference
         self.fine = Display(ref, tolerance=REGION_TOLERANCE_M, decimals=REGION_DECIMALS)
         self.coarse = Display(ref, tolerance=NATIONAL_TOLERANCE_M, decimals=NATIONAL_DECIMALS)
+
+    @property
+    def proposal_index(self) -> ProposalIndex | None:
+        """The run's proposal indexed for the pages (built once), ``None`` without one."""
+        if self.proposals is not None and self._proposal_index is None:
+            self._proposal_index = ProposalIndex(self.proposals, self.analysis.territories.table,
+                                                 self.analysis.reference)
+        return self._proposal_index
 
     @property
     def claim_rows(self) -> dict[str, list[tuple[str, bool]]]:
@@ -212,26 +228,70 @@ class AtlasContext:
         """
         key = id(display)
         if key not in self._features:
-            members = self.analysis.members
-            unions = display.union(members["code"].to_numpy(), members["cpts_id"].to_numpy())
-            texts = dict(zip(unions.index, encode_geometries(unions.to_numpy(),
-                                                             display.decimals), strict=True))
-            table = self.analysis.territories.table
-            features = {}
-            for i, nom, stade, pop, n_com, taille, area, zone in zip(
-                    table.index, table["cpts_nom"], table["stade"], table["population"],
-                    table["n_communes"], table["taille"], table["superficie_km2"],
-                    table["zone"], strict=True):
-                geom = texts.get(i)
-                if geom is None:
-                    continue
-                props = {"i": str(i), "n": str(nom), "s": str(stade), "p": int(pop),
-                         "c": int(n_com), "t": int(taille),
-                         "a": round(float(area), 1) if area == area else None,
-                         "d": _density(pop, area), "z": str(zone)}
-                features[str(i)] = _feature(geom, props)
-            self._features[key] = features
+            self._features[key] = _derived_texts(
+                self.analysis, f"features-t{display.tolerance:g}-r{display.decimals}",
+                lambda: self._territory_features(display))
         return self._features[key]
+
+    def _territory_features(self, display: Display) -> dict[str, str]:
+        """:meth:`territory_features`, computed."""
+        members = self.analysis.members
+        unions = display.union(members["code"].to_numpy(), members["cpts_id"].to_numpy())
+        texts = dict(zip(unions.index, encode_geometries(unions.to_numpy(),
+                                                         display.decimals), strict=True))
+        table = self.analysis.territories.table
+        features = {}
+        for i, nom, stade, pop, n_com, taille, area, zone in zip(
+                table.index, table["cpts_nom"], table["stade"], table["population"],
+                table["n_communes"], table["taille"], table["superficie_km2"],
+                table["zone"], strict=True):
+            geom = texts.get(i)
+            if geom is None:
+                continue
+            props = {"i": str(i), "n": str(nom), "s": str(stade), "p": int(pop),
+                     "c": int(n_com), "t": int(taille),
+                     "a": round(float(area), 1) if area == area else None,
+                     "d": _density(pop, area), "z": str(zone)}
+            features[str(i)] = _feature(geom, props)
+        return features
+
+
+def _derived_texts(analysis: Analysis, name: str,
+                   build: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """Texts derived from ``analysis`` alone, kept on disk under the analysis's cache key.
+
+    An analysis read from or stored in the analysis cache (:mod:`cpts_geo.analysis.cache`)
+    carries its key, which digests the claims, the reference data, the scope and the tool's
+    code: what the pages derive from it (the territories drawn at one level of detail) is the
+    same for the same key, and is kept beside it. Without a key, or when the file cannot be
+    read, ``build`` computes the texts.
+    """
+    from ..atomic import atomic_write
+    from ..reference.geometry import cache_directory
+
+    key = analysis.memo.get("cache_key")
+    if not key:
+        return build()
+    path = cache_directory() / "analyses" / f"{key}-{name}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            blob, ends, keys = npz["blob"].tobytes(), npz["ends"].tolist(), npz["keys"].tolist()
+        starts = [0, *ends[:-1]]
+        return {str(k): blob[a:b].decode("utf-8")
+                for k, a, b in zip(keys, starts, ends, strict=True)}
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        pass  # missing or unreadable: built below
+    texts = build()
+    encoded = [t.encode("utf-8") for t in texts.values()]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as fh:
+            np.savez(fh, blob=np.frombuffer(b"".join(encoded), dtype=np.uint8),
+                     ends=np.cumsum([len(e) for e in encoded], dtype=np.int64),
+                     keys=np.asarray(list(texts), dtype=str))
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+    return texts
 
 
 # ------------------------------------------------------------------------------------------
@@ -333,7 +393,18 @@ def _outline_layer(display: Display, codes: pd.Index, keys: pd.Series,
     """Outlines of groups of units (départements, régions), non-interactive context."""
     if len(codes) == 0:
         return _collection([], [])
-    unions = display.union(codes.to_numpy(), keys.reindex(codes).to_numpy())
+    groups = keys.reindex(codes)
+    whole = False
+    if keys.name in ("departement", "region"):
+        full = reference.finest[keys.name]
+        if groups.equals(full.reindex(codes)):
+            counts = groups.value_counts()
+            whole = bool((full.value_counts().reindex(counts.index) == counts).all())
+    if whole:  # whole départements or régions: their outlines, computed once
+        outlines = display.outlines(str(keys.name))
+        unions = outlines[outlines.index.isin(groups.unique())]
+    else:
+        unions = display.union(codes.to_numpy(), groups.to_numpy())
     zones = reference.finest.loc[codes].groupby(keys.reindex(codes).to_numpy())["zone"].first()
     props = [{"c": str(k), "n": str(names.get(k, k)), "z": str(zones.get(k, ""))}
              for k in unions.index]
@@ -365,6 +436,34 @@ def _bounds(display: Display, codes: Iterable[str]) -> list[list[float]]:
 def _sparse(values: Iterable[Any]) -> dict[str, Any]:
     """``{position: value}`` of the truthy values (most units have none)."""
     return {str(i): v for i, v in enumerate(values) if v}
+
+
+def _adjacency_values(n: int, left: np.ndarray, right: np.ndarray) -> list[int]:
+    """The adjacency of :func:`_unit_table`, as integers.
+
+    Per unit, its count of higher neighbours, then the gaps between them (the first from the
+    unit itself).
+
+    Examples
+    --------
+    >>> _adjacency_values(3, np.array([0, 0, 1]), np.array([1, 2, 2]))  # a triangle
+    [2, 1, 1, 1, 1, 0]
+    """
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    order = np.lexsort((hi, lo))
+    lo, hi = lo[order].astype(np.int64), hi[order].astype(np.int64)
+    counts = np.bincount(lo, minlength=n).astype(np.int64)
+    prev = np.empty_like(hi)
+    if len(hi):
+        prev[0] = lo[0]
+        same = lo[1:] == lo[:-1]
+        prev[1:] = np.where(same, hi[:-1], lo[1:])
+    slots = np.cumsum(counts + 1) - (counts + 1)  # where each unit's count goes
+    out = np.empty(n + len(hi), dtype=np.int64)
+    out[slots] = counts
+    rank = np.arange(len(hi)) - np.repeat(np.cumsum(counts) - counts, counts)
+    out[slots[lo] + 1 + rank] = hi - prev
+    return out.tolist()
 
 
 def _unit_table(ctx: AtlasContext, display: Display, code: str,
@@ -413,15 +512,7 @@ def _unit_table(ctx: AtlasContext, display: Display, code: str,
     units = ref.units.reindex(graph.codes)
     areas = unit_areas(ref).reindex(graph.codes).to_numpy(dtype=float)
     parents = units["commune"].fillna("").astype(str).tolist()
-    nbrs = graph.neighbours()
-    values: list[int] = []
-    for i, ns in enumerate(nbrs):
-        higher = [j for j in ns if j > i]
-        values.append(len(higher))
-        prev = i
-        for j in higher:
-            values.append(j - prev)
-            prev = j
+    values = _adjacency_values(len(graph.codes), graph.left, graph.right)
     rows = ctx.cpts_rows
     meta = {
         "zone": zone, "crs": ZONE_CRS[zone],
@@ -444,8 +535,7 @@ def _unit_table(ctx: AtlasContext, display: Display, code: str,
     }
     raw = {
         "adj": script_json(encode_integers(values)),
-        "geom": script_json(encode_geometries(display.unit_geometry(graph.codes),
-                                              display.decimals)),
+        "geom": "[" + ",".join(display.unit_texts(graph.codes)) + "]",
     }
     return meta, raw
 
@@ -541,6 +631,18 @@ def _legend(analysis: Analysis, context_label: str, communes: bool,
     return '<ul class="atlas-legend">' + "".join(items) + "</ul>"
 
 
+def _proposal_legend(ctx: AtlasContext, region: str | None) -> str:
+    """The switches of the proposal layers, when the run has proposals."""
+    index = ctx.proposal_index
+    return "" if index is None else proposal_legend(index, region)
+
+
+def _proposal_data(ctx: AtlasContext, display: Display, region: str | None) -> dict[str, str]:
+    """The proposal layers' page data, when the run has proposals."""
+    index = ctx.proposal_index
+    return {} if index is None else proposal_layers(index, display, region=region)
+
+
 def _note(analysis: Analysis, extra: str = "") -> str:
     from ..version import __version__
 
@@ -622,7 +724,11 @@ _CARD = (
 
 
 def _data_tables(ctx: AtlasContext, analysis: Analysis) -> str:
-    """The accessible tables of the page's CPTS and zones blanches (the map's figures)."""
+    """The accessible tables of the page's CPTS and zones blanches (the map's figures).
+
+    HTML with every text escaped, carried as script text and inserted as is by the page
+    script into :data:`_TABLES_BOX`.
+    """
     rows = ctx.cpts_rows
     table = analysis.territories.table.sort_values("cpts_nom", kind="stable")
     body = []
@@ -663,8 +769,15 @@ def _data_tables(ctx: AtlasContext, analysis: Analysis) -> str:
         '<th scope="col" class="num">Communes</th>'
         '<th scope="col" class="num">Superficie (km²)</th><th scope="col">Communes (noms)</th>'
         "</tr></thead><tbody>" + zrows + "</tbody></table>")
-    return ('<details class="atlas-tables" id="atlas-tables"><summary>Tableaux des CPTS et des '
-            "zones blanches</summary>" + cpts + gaps + "</details>")
+    return cpts + gaps
+
+
+#: Where the tables go: their HTML travels as the text of a ``<script type="text/html">``
+#: (:func:`_data_tables`, :func:`~cpts_geo.atlas.assets.html_script`) and the page script puts
+#: it here after the first frame (a thousand rows parsed after the map is drawn, not before),
+#: or as soon as the box is opened.
+_TABLES_BOX = ('<details class="atlas-tables" id="atlas-tables"><summary>Tableaux des CPTS et '
+               "des zones blanches</summary></details>")
 
 
 def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) -> str:
@@ -686,8 +799,9 @@ def _region_side(ctx: AtlasContext, analysis: Analysis, code: str, name: str) ->
         + "<h2>Légende et couches</h2>"
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des départements', communes=True)}"
+        f"{_proposal_legend(ctx, code)}"
         + _COMPOSER
-        + _data_tables(ctx, analysis)
+        + _TABLES_BOX
         + _note(analysis, "<p>Les CPTS ayant au moins une commune dans la région sont "
                 "représentées entières, y compris au-delà de ses limites.</p>")
         + "</aside>")
@@ -764,9 +878,10 @@ def _national_side(ctx: AtlasContext) -> str:
         + "<h2>Légende et couches</h2>"
         f"{_mode_switch(ctx)}"
         f"{_legend(analysis, 'Limites des régions', communes=False, outside=True)}"
+        f"{_proposal_legend(ctx, None)}"
         "<h2>Régions</h2>"
         f"{_region_table(ctx)}"
-        + _data_tables(ctx, analysis)
+        + _TABLES_BOX
         + _note(analysis, "<p>Cliquer sur une région du tableau pour ouvrir sa carte ; "
                 "cliquer sur un encart pour centrer la carte sur un département "
                 "d'outre-mer.</p>")
@@ -784,7 +899,7 @@ _SKELETONS: dict[bool, tuple[list[str], list[int]]] = {}
 
 
 def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
-            tiles: bool) -> str:
+            tiles: bool, tables: str = "") -> str:
     """The page: folium map, summary panel, hatch patterns, data, init call; one file.
 
     Leaflet, the page scripts and the style sheets are inlined
@@ -809,6 +924,8 @@ def _render(title: str, side: str, payload: str, centre: Sequence[float], *,
     if tiles not in _SKELETONS:
         _SKELETONS[tiles] = _skeleton(tiles)
     pieces, order = _SKELETONS[tiles]
+    if tables:  # the accessible tables, inserted by the page after its first frame
+        side += html_script(tables, "atlas-tables-html")
     values = {0: html.escape(title), 1: side, 2: payload,
               3: "[" + ", ".join(repr(float(c)) for c in centre) + "]"}
     out = [pieces[0]]
@@ -965,10 +1082,12 @@ def region_page(ctx: AtlasContext, code: str) -> str:
                                    ref.departements["nom"], ref),
         **units_raw,
         **_change_layers(ctx, display, code),
+        **_proposal_data(ctx, display, code),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render(f"Atlas des CPTS — {name} ({code})", _region_side(ctx, analysis, code, name),
-                   _payload(meta, raw), centre, tiles=ctx.tiles)
+                   _payload(meta, raw), centre, tiles=ctx.tiles,
+                   tables=_data_tables(ctx, analysis))
 
 
 def national_page(ctx: AtlasContext) -> str:
@@ -1015,7 +1134,8 @@ def national_page(ctx: AtlasContext) -> str:
             if analysis.perimeter is not None else finest.index[:0],
             finest["region"], ref.regions["nom"], ref),
         **_change_layers(ctx, display, None),
+        **_proposal_data(ctx, display, None),
     }
     centre = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return _render("Atlas des CPTS — France", _national_side(ctx), _payload(meta, raw), centre,
-                   tiles=ctx.tiles)
+                   tiles=ctx.tiles, tables=_data_tables(ctx, analysis))

@@ -85,15 +85,16 @@ def boundary_touch(reference: Reference, zone: str) -> tuple[pd.Series, pd.Serie
         return reference.memo[key]
     from ..reference.geometry import cached_arrays
 
-    geoms = reference.geometry(zone)
-    arrays = cached_arrays(reference, f"boundary-b1-{zone}", lambda: _boundary_arrays(geoms))
-    if len(arrays["outer"]) != len(geoms):  # a cache of another layer: rebuild
-        arrays = _boundary_arrays(geoms)
-    holes: list[tuple[int, ...]] = [()] * len(geoms)
+    index = reference.polygons(zone).index  # the polygons are decoded only to build
+    arrays = cached_arrays(reference, f"boundary-b1-{zone}",
+                           lambda: _boundary_arrays(reference.geometry(zone)))
+    if len(arrays["outer"]) != len(index):  # a cache of another layer: rebuild
+        arrays = _boundary_arrays(reference.geometry(zone))
+    holes: list[tuple[int, ...]] = [()] * len(index)
     for g, h in zip(arrays["hole_unit"].tolist(), arrays["hole_number"].tolist(), strict=True):
         holes[g] = (*holes[g], h)
-    result = (pd.Series(arrays["outer"].astype(bool), index=geoms.index),
-              pd.Series(holes, index=geoms.index, dtype=object))
+    result = (pd.Series(arrays["outer"].astype(bool), index=index),
+              pd.Series(holes, index=index, dtype=object))
     reference.memo[key] = result
     return result
 

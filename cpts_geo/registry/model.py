@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -72,6 +73,7 @@ class Registry:
     names: pd.DataFrame = field(default_factory=_empty_names)
     unclaimed: tuple[str, ...] = ()
     regions: tuple[str, ...] | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def dated(self) -> tuple[str, ...]:
@@ -90,10 +92,12 @@ class Registry:
 
         Registries with dates also have their date columns (one date per CPTS).
         """
-        grouped = self.claims.groupby("cpts_id", sort=False)
-        frame = grouped[["cpts_nom", "stade", *self.dated]].first()
-        frame.insert(2, "n_claims", grouped.size())
-        return frame[["cpts_nom", "stade", "n_claims", *self.dated]]
+        if "cpts" not in self._memo:  # the claims are never changed in place
+            grouped = self.claims.groupby("cpts_id", sort=False)
+            frame = grouped[["cpts_nom", "stade", *self.dated]].first()
+            frame.insert(2, "n_claims", grouped.size())
+            self._memo["cpts"] = frame[["cpts_nom", "stade", "n_claims", *self.dated]]
+        return self._memo["cpts"].copy()
 
     def __len__(self) -> int:
         return int(self.claims["cpts_id"].nunique())

@@ -84,8 +84,44 @@
 
   G.toggle = function (key, on) {
     (G.layers[key] || []).forEach(function (entry) {
-      if (on) { entry.map.addLayer(entry.layer); } else { entry.map.removeLayer(entry.layer); }
+      var layer = entry.layer;
+      if (on && layer.atlasPending) {  /* an overlay drawn the first time it is switched on */
+        delete layer.atlasPending;
+        G.addFeatures(layer, G.data[layer.atlasKey].features, layer.atlasOnly);
+      }
+      if (on) { entry.map.addLayer(layer); } else { entry.map.removeLayer(layer); }
     });
+  };
+
+  /* Work left for after the first frame (DROM insets): run in order, then the page is
+   * ready (window.__atlasReady). */
+  function afterFirstFrame(steps) {
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        window.__atlasFirstRenderAt = performance.now();
+        setTimeout(function () {
+          steps.forEach(function (step) { step(); });
+          requestAnimationFrame(function () {
+            requestAnimationFrame(function () {
+              window.__atlasReadyAt = performance.now();
+              window.__atlasReady = true;
+              document.documentElement.setAttribute("data-atlas-ready", "1");
+            });
+          });
+        }, 0);
+      });
+    });
+  }
+
+  /* The accessible tables of the page (HTML made and escaped in Python, pages._data_tables,
+   * carried as the text of script#atlas-tables-html): parsed once the map is drawn, or as soon
+   * as their box is opened. */
+  G.insertTables = function () {
+    var box = document.getElementById("atlas-tables");
+    var source = document.getElementById("atlas-tables-html");
+    if (!box || !source) { return; }
+    box.insertAdjacentHTML("beforeend", source.textContent);
+    source.parentNode.removeChild(source);
   };
 
   G.init = function (map, data) {
@@ -94,13 +130,13 @@
     G.maps.push(map);
     var decimals = data.decimals;
     data.stages.forEach(function (s) {
-      G.codec.collection(data.territoires[s[0]], decimals);
+      G.codec.lazy(data.territoires[s[0]], decimals);
       data.territoires[s[0]].features.forEach(function (f) {
         G.names[f.properties.i] = f.properties.n;
       });
     });
     G.OVERLAYS.forEach(function (o) {  /* every overlay of layers.js the page has */
-      if (data[o.key]) { G.codec.collection(data[o.key], decimals); }
+      if (data[o.key]) { G.codec.lazy(data[o.key], decimals); }
     });
     (data.cpts || []).forEach(function (r, i) { G.cptsById[r[0]] = r; r.index = i; });
     var fillOpacity = data.tiles ? 0.55 : 0.8;
@@ -114,18 +150,13 @@
       paddingBottomRight: [10, 10] });
     G.colours.setup();  // the mode first: layers are drawn in its colours
     G.register(map, G.buildLayers(map, data, null, fillOpacity));
-    G.setupInsets(map, data, fillOpacity);
     G.setupLegend(map);
     G.search.setup(map, data);
     G.card.setup();
     if (data.units) { G.composer.setup(map, data); }
-    requestAnimationFrame(function () {
-      requestAnimationFrame(function () {
-        window.__atlasReadyAt = performance.now();
-        window.__atlasReady = true;
-        document.documentElement.setAttribute("data-atlas-ready", "1");
-      });
-    });
+    var tables = document.getElementById("atlas-tables");
+    if (tables) { tables.addEventListener("toggle", G.insertTables); }
+    afterFirstFrame([function () { G.setupInsets(map, data, fillOpacity); }, G.insertTables]);
   };
 
   /* For tests and scripts: features in a layer of the main map, and their ids. */
