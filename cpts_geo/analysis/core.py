@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..registry import membership, perimeter
@@ -238,10 +239,13 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
     if region in slices:
         return slices[region]  # type: ignore[no-any-return]
     reference = analysis.reference
-    units = reference.finest
     members = analysis.members
-    in_region = (members["region"] == region).to_numpy()
-    ids = pd.unique(members["cpts_id"].to_numpy()[in_region])
+    by_region = analysis.memo.get("members_by_region")
+    if by_region is None:  # the members' rows of each région, grouped once
+        by_region = analysis.memo["members_by_region"] = members.groupby(
+            "region", sort=False).indices
+    rows = by_region.get(region, np.empty(0, dtype=np.int64))
+    ids = pd.unique(members["cpts_id"].to_numpy()[rows])
     members = members[members["cpts_id"].isin(ids)]
     t = analysis.territories
     table = t.table.loc[t.table.index.isin(ids)]
@@ -253,7 +257,7 @@ def for_region(analysis: Analysis, region: str) -> Analysis:
     outside = analysis.perimeter is not None and region not in analysis.perimeter
     if outside or region not in analysis.couverture["region"].index:
         # a région the analysis did not cover: its gaps and figures, computed here
-        scope = units.index[units["region"] == region]
+        scope = reference.finest_in("region", region)
         if outside:
             zb = zones_blanches(members, reference, scope=scope)
         couverture = {

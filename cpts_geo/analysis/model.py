@@ -62,7 +62,9 @@ class Analysis:
         finest = self.reference.finest
         if self.perimeter is None:
             return finest.index
-        return finest.index[finest["region"].isin(self.perimeter)]
+        if "scope" not in self.memo:
+            self.memo["scope"] = finest.index[finest["region"].isin(self.perimeter)]
+        return self.memo["scope"]
 
     @property
     def label(self) -> str:

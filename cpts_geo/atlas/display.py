@@ -241,8 +241,13 @@ class Display:
 
     def _keys(self, zone: str, codes: np.ndarray) -> np.ndarray:
         """Polygon code standing for each unit: itself, or its city without arr. polygons."""
-        index = self.projected(zone).index
-        present = pd.Index(codes).isin(index)
+        complete = self.reference.memo.get(f"display:complete:{zone}:{self.tolerance:g}")
+        if complete is None:  # whether every finest unit of the zone has its own polygon
+            complete = bool(self.reference.finest_in("zone", zone).isin(self._index(zone)).all())
+            self.reference.memo[f"display:complete:{zone}:{self.tolerance:g}"] = complete
+        if complete:
+            return codes
+        present = pd.Index(codes).isin(self.projected(zone).index)
         if present.all():
             return codes
         parents = self.reference.units["commune"].reindex(codes).to_numpy()
@@ -271,6 +276,10 @@ class Display:
                 save_geometries(path, proj.index, geoms)
             self._units[zone] = pd.Series(geoms, index=proj.index, dtype=object)
         return self._units[zone]
+
+    def _index(self, zone: str) -> pd.Index:
+        """Polygon codes of ``zone`` (the index of :meth:`projected`), no polygon decoded."""
+        return self.reference.polygons(zone).index
 
     def _derived_path(self, zone: str, what: str) -> Any:
         """Cache file of a table derived from :meth:`units` (keyed like its own file)."""
@@ -388,7 +397,7 @@ class Display:
         from ..atomic import atomic_write
 
         columns = ["minx", "miny", "maxx", "maxy", "px", "py"]
-        index = self.projected(zone).index
+        index = self._index(zone)
         path = self._derived_path(zone, "info-i1")
         try:
             with np.load(path, allow_pickle=False) as npz:
@@ -449,7 +458,7 @@ class Display:
         (True, 'null')
         """
         def build(zone: str) -> pd.Series:
-            return pd.Series(self._zone_texts(zone), index=self.units(zone).index, dtype=object)
+            return pd.Series(self._zone_texts(zone), index=self._index(zone), dtype=object)
 
         out = ["null"] * len(list(codes))
         for sel, found in self._per_unit(codes, self._texts, build):
@@ -462,17 +471,17 @@ class Display:
         from .assets import script_json
         from .codec import encode_geometries
 
-        geoms = self.units(zone)
         path = self._derived_path(zone, "texts-x1")
         try:
             with np.load(path, allow_pickle=False) as npz:
                 blob, ends = npz["blob"].tobytes(), npz["ends"]
-                if len(ends) == len(geoms):
+                if len(ends) == len(self._index(zone)):
                     text = blob.decode("utf-8")
                     starts = np.concatenate([[0], ends[:-1]]).tolist()
                     return [text[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]
         except (OSError, ValueError, KeyError, UnicodeDecodeError):
             pass  # missing or unreadable: encoded again below
+        geoms = self.units(zone)
         texts = [script_json(g) for g in encode_geometries(geoms.to_numpy(), self.decimals)]
         if all(t.isascii() for t in texts):  # the codec's alphabet: one byte per character
             try:

@@ -487,7 +487,7 @@ def _unit_table(ctx: AtlasContext, display: Display, code: str,
 
     ref = ctx.analysis.reference
     finest = ref.finest
-    own = finest.index[(finest["region"] == code).to_numpy()]
+    own = ref.finest_in("region", code)
     zone = str(finest.loc[own[0], "zone"]) if len(own) else "metro"
     members = ctx.analysis.members
     extra = members.loc[members["cpts_id"].isin(table.index) & (members["zone"] == zone), "code"]

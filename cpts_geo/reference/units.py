@@ -147,6 +147,23 @@ class Reference:
         """The finest units (communes, and arrondissements for the three cities)."""
         return self.units[self.units["finest"]]
 
+    def finest_in(self, column: str, value: str) -> pd.Index:
+        """Codes of the finest units whose ``column`` is ``value`` (grouped once per column).
+
+        ``column`` is ``region``, ``departement`` or ``zone``; the codes are in the order of
+        :attr:`finest`.
+
+        Examples
+        --------
+        >>> ref.finest_in("departement", "05")[:3].tolist(), len(ref.finest_in("zone", "974"))
+        (['05001', '05003', '05004'], 24)
+        """
+        key = f"finest_in:{column}"
+        if key not in self.memo:
+            self.memo[key] = self.finest.groupby(column, sort=False).indices
+        positions = self.memo[key].get(value)
+        return self.finest.index[positions] if positions is not None else self.finest.index[:0]
+
     @cached_property
     def current_codes(self) -> frozenset[str]:
         """Every current unit code (communes and arrondissements)."""
