@@ -60,3 +60,25 @@ def test_atlas_and_tables_are_the_same_bytes_with_one_worker_or_two(tmp_path):
             "territoires.csv"} <= set(runs["serial"])
     assert runs["parallel"] == runs["serial"]
     assert runs["again"] == runs["serial"]
+
+
+def test_atlas_from_an_empty_cache_and_a_warm_one_is_the_same_bytes(tmp_path):
+    """Pages and tables computed (empty cache) and read back from the caches (the display
+    geometry, the analysis and what the pages derive from it) are the same files."""
+    registry = PACA_DIR / "cpts-communes.csv"
+    cache = tmp_path / "cache"
+    runs = {}
+    for tag in ("cold", "warm"):
+        out = tmp_path / tag
+        env = dict(os.environ, CPTS_GEO_CACHE=str(cache), SOURCE_DATE_EPOCH="1767225600",
+                   PYTHONPATH=str(Path(__file__).parents[1]))
+        done = subprocess.run([sys.executable, "-m", "cpts_geo", "atlas", "--registry",
+                               str(registry), "--out", str(out)], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        runs[tag] = digests(out)
+        if tag == "cold":  # the derived caches were written
+            assert list((cache / "analyses").glob("*-features-*.npz"))
+            assert list((cache / "analyses").glob("*-layers-93-*.npz"))
+    assert {"index.html", "93.html", "couverture.xlsx", "cpts.gpkg"} <= set(runs["cold"])
+    assert runs["warm"] == runs["cold"]

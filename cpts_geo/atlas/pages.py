@@ -388,6 +388,23 @@ def _unit_layer(display: Display, frame: pd.DataFrame, reference: Any) -> str:
     return _collection(texts, props)
 
 
+def _gap_and_unit_layers(ctx: AtlasContext, display: Display, analysis: Analysis,
+                         code: str | None) -> dict[str, str]:
+    """The zones blanches, conflicts and shared communes of a page (``code``: its région).
+
+    Derived from the run's analysis alone: kept under its cache key (:func:`_derived_texts`).
+    """
+    ref = analysis.reference
+
+    def build() -> dict[str, str]:
+        return {"zones_blanches": _gap_layer(display, analysis.zones_blanches, ref),
+                "conflits": _unit_layer(display, analysis.conflict_units, ref),
+                "partages": _unit_layer(display, analysis.partages, ref)}
+
+    name = f"layers-{code or 'france'}-t{display.tolerance:g}-r{display.decimals}"
+    return _derived_texts(ctx.analysis, name, build)
+
+
 def _outline_layer(display: Display, codes: pd.Index, keys: pd.Series,
                    names: pd.Series, reference: Any) -> str:
     """Outlines of groups of units (départements, régions), non-interactive context."""
@@ -1075,9 +1092,7 @@ def region_page(ctx: AtlasContext, code: str) -> str:
     }
     raw = {
         "territoires": _territory_layers(ctx, display, analysis.territories.table),
-        "zones_blanches": _gap_layer(display, analysis.zones_blanches, ref),
-        "conflits": _unit_layer(display, analysis.conflict_units, ref),
-        "partages": _unit_layer(display, analysis.partages, ref),
+        **_gap_and_unit_layers(ctx, display, analysis, code),
         "contexte": _outline_layer(display, scope, finest["departement"],
                                    ref.departements["nom"], ref),
         **units_raw,
@@ -1125,9 +1140,7 @@ def national_page(ctx: AtlasContext) -> str:
     }
     raw = {
         "territoires": _territory_layers(ctx, display, analysis.territories.table),
-        "zones_blanches": _gap_layer(display, analysis.zones_blanches, ref),
-        "conflits": _unit_layer(display, analysis.conflict_units, ref),
-        "partages": _unit_layer(display, analysis.partages, ref),
+        **_gap_and_unit_layers(ctx, display, analysis, None),
         "contexte": _outline_layer(display, scope, finest["region"], ref.regions["nom"], ref),
         "hors_registre": _outline_layer(
             display, finest.index[~finest["region"].isin(analysis.perimeter or ())]
