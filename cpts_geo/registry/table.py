@@ -119,8 +119,11 @@ def rows_to_raw(rows: list[list[Any]], path: str, problems: list[Problem], *,
 def _read_body(body: list[list[Any]], first_row: int, header: list[str], cols: Columns,
                path: str, problems: list[Problem], text: bool) -> RawClaims:
     width = len(header)
-    fixed = [r if len(r) == width else (list(r) + [""] * (width - len(r)))[:width]
-             for r in body]
+    if all(len(r) == width for r in body):
+        fixed = body
+    else:  # short rows padded, long ones cut
+        fixed = [r if len(r) == width else (list(r) + [""] * (width - len(r)))[:width]
+                 for r in body]
     by_column = list(zip(*fixed, strict=True)) if fixed else [()] * width
     line = np.arange(first_row, first_row + len(fixed), dtype=np.int64)
     texts: dict[int, np.ndarray] = {}
