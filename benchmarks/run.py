@@ -16,11 +16,21 @@ One run, on one generated registry (about 1,000 CPTS over the 34,875 communes of
   the same member communes written as a shapefile (mapshaper is installed with npm into a cache
   directory when npm is present).
 
-It prints one table (stage, time, peak MB, baseline, baseline time, ratio), says which targets
-hold, and writes the same as JSON to ``benchmarks/results/latest.json``. Exit code 0 unless the
-script itself crashes. Run::
+* issue 13, side by side in one run (``side_by_side.py``): the naive script, the whole job
+  (``cpts-geo coverage --out`` then ``cpts-geo atlas``, warm caches, and again on a registry
+  never analysed), ``cpts-geo check`` and mapshaper, alternating for ``--rounds`` rounds, as
+  whole processes with their peak memory: the job / naive, job / mapshaper and check / naive
+  ratios from the medians;
+* the size of the national page and of the largest région page written by ``cpts-geo atlas``,
+  and their first render in headless Chromium (``atlas_budget.render_times``).
 
-    CPTS_GEO_DATA=/path/to/data python benchmarks/run.py [--registry FILE] [--repeat 3]
+It prints one table (stage, time, peak MB, baseline, baseline time, ratio), the side-by-side
+medians, spreads and ratios, the pages, says which targets hold, and writes the same as JSON to
+``benchmarks/results/latest.json`` (not committed). Exit code 0 unless the script itself
+crashes. Run::
+
+    CPTS_GEO_DATA=/path/to/data python benchmarks/run.py [--registry FILE] [--repeat 3] \
+        [--rounds 5] [--render-runs 5]
 """
 
 from __future__ import annotations
@@ -50,6 +60,10 @@ TARGET_PIPELINE_S = 10.0
 TARGET_DISSOLVE_RATIO = 10.0
 TARGET_CHECK_S = 0.5
 TARGET_PEAK_MB = 1500.0
+#: Issue 13: the whole job (coverage --out + atlas) at most the naive script's time, check at
+#: most 0.15 of it (medians of the same side-by-side run).
+TARGET_JOB_RATIO = 1.0
+TARGET_CHECK_RATIO = 0.15
 
 PROJECT_ID = "PROJET-BENCH"
 PROJECT_NAME = "Projet de CPTS (benchmark)"
@@ -419,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep the work directory here (default: a deleted temp dir)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating rounds of the side-by-side comparison (0: skip)")
+    parser.add_argument("--render-runs", type=int, default=5,
+                        help="first-render measurements of each page in Chromium (0: skip)")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
     # worker mode
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--json", help=argparse.SUPPRESS)
@@ -557,7 +576,12 @@ def _drive(args: argparse.Namespace, tmp: Path) -> int:
             else:
                 notes.append(f"mapshaper failed: {runs[0]['output'][-300:]}")
 
-    # 5. the table
+    # 5. issue 13: the whole job and check side by side with the naive script, alternating;
+    # the pages' sizes and first render
+    side = _side_by_side(args, registry, project, tmp, env)
+    pages = _pages(tmp / "cli-atlas", args)
+
+    # 6. the table
     w = warm
     rows: list[dict[str, Any]] = []
 
@@ -667,7 +691,30 @@ def _drive(args: argparse.Namespace, tmp: Path) -> int:
         "peak_memory_under_1.5GB": {"measured_mb": peak,
                                     "met": bool(peak is not None and peak < TARGET_PEAK_MB)},
     }
+    if side:
+        r = side["ratios"]
+        targets["job_at_most_naive"] = {"ratio": r["job_over_naive"],
+                                        "met": r["job_over_naive"] <= TARGET_JOB_RATIO}
+        targets["check_at_most_0.15_naive"] = {"ratio": r["check_over_naive"],
+                                               "met": r["check_over_naive"] <= TARGET_CHECK_RATIO}
     _print_table(rows)
+    if side:
+        print()
+        from side_by_side import print_summary
+
+        print(f"side by side, {args.rounds} alternating rounds, whole processes (median, "
+              "min-max):")
+        print_summary(side)
+    if pages:
+        print()
+        print("atlas pages (cpts-geo atlas above):")
+        for p in pages["pages"]:
+            first = p.get("first_render_s")
+            print(f"  {p['page']:<12} {p['mb']:6.2f} MB"
+                  + (f"   first render {first:.3f} s (median of {p['runs']}, "
+                     f"{p['min_s']:.3f}-{p['max_s']:.3f})" if first is not None else ""))
+        if pages.get("note"):
+            print(f"  note: {pages['note']}")
     print()
     for name, t in targets.items():
         detail = ", ".join(f"{k} {_fmt(v) if isinstance(v, float) else v}"
@@ -687,6 +734,7 @@ def _drive(args: argparse.Namespace, tmp: Path) -> int:
         "rows": rows, "targets": targets, "notes": notes,
         "cold_pipeline_peak_mb": cold_proc.get("peak_mb"),
         "check_result": check.get("result"), "mapshaper": ms or None,
+        "side_by_side": side or None, "pages": pages or None,
         "versions": _versions(),
     }
     args.results.parent.mkdir(parents=True, exist_ok=True)
@@ -694,6 +742,48 @@ def _drive(args: argparse.Namespace, tmp: Path) -> int:
                             encoding="utf-8")
     print(f"  results written to {args.results}")
     return 0
+
+
+def _side_by_side(args: argparse.Namespace, registry: Path, project: Path, tmp: Path,
+                  env: dict[str, str]) -> dict[str, Any]:
+    """The rounds of ``side_by_side.py`` (naive script, job, check, mapshaper), or ``{}``."""
+    if args.rounds <= 0 or not project.exists():
+        return {}
+    from side_by_side import side_by_side
+
+    print(f"  side by side, {args.rounds} rounds ...", file=sys.stderr)
+    work = tmp / "side"
+    work.mkdir(exist_ok=True)
+    clean = dict(env, CPTS_GEO_CACHE=str(tmp / "side-cache"))
+    clean.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed tool runs from bytecode
+    return side_by_side(registry, project, rounds=args.rounds, work=work, env=clean)
+
+
+def _pages(atlas: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Size of the national page and of the largest région page, and their first render."""
+    if not (atlas / "index.html").exists():
+        return {}
+    regions = sorted((p for p in atlas.glob("*.html") if p.name != "index.html"
+                      and not p.name.endswith(".embed.html")), key=lambda p: -p.stat().st_size)
+    chosen = [atlas / "index.html", *regions[:1]]
+    out: dict[str, Any] = {"pages": [], "note": ""}
+    chromium = shutil.which(args.chromium) or (args.chromium if Path(args.chromium).exists()
+                                               else None)
+    for page in chosen:
+        row: dict[str, Any] = {"page": page.name, "mb": page.stat().st_size / 1e6}
+        if chromium and args.render_runs > 0:
+            try:
+                from atlas_budget import render_times
+
+                firsts, _ = render_times(page, chromium, args.render_runs)
+                row.update(first_render_s=statistics.median(firsts), min_s=min(firsts),
+                           max_s=max(firsts), runs=len(firsts))
+            except Exception as exc:
+                out["note"] = f"first render not measured: {exc}"
+        out["pages"].append(row)
+    if not chromium:
+        out["note"] = f"first render not measured: no browser at {args.chromium}"
+    return out
 
 
 def _versions() -> dict[str, str]:
