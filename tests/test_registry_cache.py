@@ -69,3 +69,40 @@ def test_an_unwritable_cache_only_costs_time(ref, tmp_path, monkeypatch):
     src = tmp_path / "r.csv"
     src.write_text("cpts_nom;code_insee\nA;05023\n", encoding="utf-8")
     assert len(read_registry(src, ref)) == 1
+
+
+def test_the_caches_keep_only_their_most_recent_entries(ref, paca, cache_dir, tmp_path,
+                                                        monkeypatch):
+    """Registries and analyses beyond the bound are deleted, least recently used first, an
+    analysis with what was derived from it; an entry read again is kept."""
+    import os
+
+    from cpts_geo.analysis import analyse
+    from cpts_geo.analysis import cache as analysis_cache
+    from cpts_geo.registry import cache as registry_cache
+
+    monkeypatch.setattr(registry_cache, "KEEP_REGISTRIES", 2)
+    monkeypatch.setattr(analysis_cache, "KEEP_ANALYSES", 2)
+    lines = (PACA_DIR / "cpts-communes.csv").read_bytes().splitlines(keepends=True)
+    paths = []
+    for i in range(4):  # four registries, each one claim short of the PACA listing
+        path = tmp_path / f"r{i}.csv"
+        path.write_bytes(b"".join(lines[: i + 1] + lines[i + 2:]))
+        paths.append(path)
+    keys = []
+    for i, path in enumerate(paths):
+        reg = read_registry(path, ref)
+        a = analyse(reg, ref, region="93")
+        keys.append(a.memo["cache_key"])
+        (cache_dir / "analyses" / f"{keys[-1]}-derived.npz").write_bytes(b"x")
+        for p in (cache_dir / "analyses").iterdir():  # a distinct time for each entry
+            if p.name.startswith(keys[-1]):
+                os.utime(p, (1_000_000 + i, 1_000_000 + i))
+        if i == 2:  # the first one read again: the most recently used
+            read_registry(paths[0], ref)
+            analyse(read_registry(paths[0], ref), ref, region="93")
+    names = {p.name for p in (cache_dir / "analyses").iterdir()}
+    kept = {k for k in keys if f"{k}.npz" in names}
+    assert kept == {keys[0], keys[3]}
+    assert {n.split("-")[0].split(".")[0] for n in names} == kept  # derived files go too
+    assert len(list((cache_dir / "registries").glob("*.npz"))) == 2

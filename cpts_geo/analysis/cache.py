@@ -26,6 +26,8 @@ from ..reference.geometry import (
     cache_directory,
     input_checksum,
     pack_geometries,
+    prune_cache,
+    touch_entry,
     unpack_geometries,
 )
 from ..reference.zones import ZONE_CRS
@@ -35,7 +37,10 @@ if TYPE_CHECKING:
     from ..registry import Registry
     from .model import Analysis
 
-__all__ = ["analysis_key", "load_analysis", "store_analysis"]
+__all__ = ["KEEP_ANALYSES", "analysis_key", "load_analysis", "store_analysis"]
+
+#: Analyses kept in the cache (the most recently used; each with what is derived from it).
+KEEP_ANALYSES = 32
 
 _FORMAT = "n1"
 _FRAMES = ("members", "table", "conflits", "conflict_units", "partages", "zones_blanches",
@@ -177,7 +182,8 @@ def store_analysis(key: str, analysis: Analysis) -> None:
         with atomic_write(path) as fh:
             np.savez(fh, **arrays)
     except (OSError, TypeError, ValueError):
-        pass
+        return
+    prune_cache(path.parent, KEEP_ANALYSES)
 
 
 def load_analysis(key: str, registry: Registry, reference: Reference) -> Analysis | None:
@@ -213,6 +219,7 @@ def load_analysis(key: str, registry: Registry, reference: Reference) -> Analysi
                                                crs=ZONE_CRS[zone])
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None
+    touch_entry(path)  # recently used: kept when the cache is pruned
     perimeter = None if meta["perimeter"] is None else tuple(meta["perimeter"])
     return Analysis(reference, registry, meta["region"], frames["members"],
                     Territories(frames["table"], geometry), frames["conflits"],

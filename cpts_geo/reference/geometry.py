@@ -11,6 +11,7 @@ read back in a fraction of a second on later runs.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -39,8 +40,10 @@ __all__ = [
     "cached_arrays",
     "input_checksum",
     "load_zone_geometry",
+    "prune_cache",
     "read_geometries",
     "save_geometries",
+    "touch_entry",
     "zone_polygons",
 ]
 
@@ -70,6 +73,64 @@ def cache_directory() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
     return Path(base) / "cpts_geo"
+
+
+def prune_cache(directory: Path, keep: int, *, prefix: str = "") -> list[Path]:
+    """Delete all but the ``keep`` most recently used entries of a keyed cache directory.
+
+    An entry is every file whose name, after ``prefix``, starts with the same key (the part
+    before the first ``-`` or ``.``): an analysis and what is derived from it go together.
+    Files whose name does not start with ``prefix`` are left alone. "Used" is the newest
+    modification time of its files (:func:`touch_entry` refreshes it on a read). Never raises:
+    a file that cannot be deleted is left.
+
+    Returns
+    -------
+    list of Path
+        The files deleted.
+
+    Examples
+    --------
+    >>> d = tmp / "pruned"
+    >>> d.mkdir()
+    >>> for i, key in enumerate(["a" * 40, "b" * 40, "c" * 40]):
+    ...     for suffix in (".npz", "-extra.npz"):
+    ...         _ = (d / f"{key}{suffix}").write_bytes(b"x")
+    ...         os.utime(d / f"{key}{suffix}", (1000 + i, 1000 + i))
+    >>> len(prune_cache(d, 2)), sorted(p.name[:1] for p in d.iterdir())
+    (2, ['b', 'b', 'c', 'c'])
+    """
+    try:
+        files = [p for p in directory.iterdir() if p.is_file()]
+    except OSError:
+        return []
+    entries: dict[str, list[tuple[float, Path]]] = {}
+    for path in files:
+        if not path.name.startswith(prefix):
+            continue
+        key = re.split(r"[-.]", path.name[len(prefix):], maxsplit=1)[0]
+        try:
+            entries.setdefault(key, []).append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    if len(entries) <= keep:
+        return []
+    newest = sorted(entries, key=lambda k: max(t for t, _ in entries[k]), reverse=True)
+    removed = []
+    for key in newest[keep:]:
+        for _, path in entries[key]:
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                pass
+    return removed
+
+
+def touch_entry(path: Path) -> None:
+    """Mark a cache file as just used (its modification time), for :func:`prune_cache`."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

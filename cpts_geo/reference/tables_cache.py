@@ -26,8 +26,10 @@ from .names import name_keys
 if TYPE_CHECKING:
     from .units import Reference
 
-__all__ = ["load_tables", "store_tables", "tables_key"]
+__all__ = ["KEEP_TABLES", "load_tables", "store_tables", "tables_key"]
 
+#: Versions of the reference tables kept in the cache (the most recently used).
+KEEP_TABLES = 4
 _FORMAT = "t2"  # t2: with the folded names
 _UNIT_TEXT = ("nom", "type", "commune", "departement", "region", "zone", "codes_postaux")
 
@@ -107,7 +109,11 @@ def store_tables(reference: Reference, key: str | None) -> None:
         with atomic_write(path) as fh:
             np.savez(fh, **arrays)
     except OSError:
-        pass
+        return
+    from .geometry import prune_cache
+
+    # one entry per data directory and version of the tool: the few most recent are enough
+    prune_cache(path.parent, KEEP_TABLES, prefix="tables-")
 
 
 def _strings(values: np.ndarray) -> pd.Series:
@@ -141,6 +147,9 @@ def load_tables(root: Path, key: str | None) -> dict[str, Any] | None:
         meta = json.loads(str(a["meta"]))
     except (OSError, ValueError, KeyError):
         return None
+    from .geometry import touch_entry
+
+    touch_entry(path)  # recently used: kept when the cache is pruned
     units = pd.DataFrame({c: pd.Series(a[f"u_{c}"].astype(object), dtype=object)
                           for c in _UNIT_TEXT})
     units.insert(5, "population", a["population"])

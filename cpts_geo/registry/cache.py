@@ -21,13 +21,16 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..errors import Notice
-from ..reference.geometry import cache_directory
+from ..reference.geometry import cache_directory, prune_cache, touch_entry
 
 if TYPE_CHECKING:
     from ..reference import Reference
     from .model import Registry
 
-__all__ = ["cache_key", "load", "store"]
+__all__ = ["KEEP_REGISTRIES", "cache_key", "load", "store"]
+
+#: Registries kept in the cache (the most recently read).
+KEEP_REGISTRIES = 64
 
 _FORMAT = "r2"  # r2: notices, names resolved, unclaimed units, dates
 
@@ -88,6 +91,7 @@ def load(key: str) -> Registry | None:
             notices = tuple(Notice(k, m, r) for k, m, r in meta["notices"])
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None
+    touch_entry(path)  # recently used: kept when the cache is pruned
     claims = pd.DataFrame(data)
     return Registry(claims, meta["source"], tuple(meta["warnings"]), dict(meta["remapped"]),
                     notices, names, tuple(meta["unclaimed"]))
@@ -140,4 +144,5 @@ def store(key: str, registry: Registry) -> None:
         with atomic_write(path) as fh:
             np.savez(fh, meta=np.asarray(json.dumps(meta, ensure_ascii=False)), **arrays)
     except OSError:
-        pass
+        return
+    prune_cache(path.parent, KEEP_REGISTRIES)
