@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
 from ..reference.geometry import (
     cache_directory,
     input_checksum,
     pack_geometries,
     prune_cache,
+    save_arrays,
     touch_entry,
     unpack_geometries,
 )
@@ -178,12 +178,11 @@ def store_analysis(key: str, analysis: Analysis) -> None:
     arrays["meta"] = np.asarray(json.dumps(meta, ensure_ascii=False))
     path = _path(key)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, **arrays)
-    except (OSError, TypeError, ValueError):
+        written = save_arrays(path, arrays)
+    except (TypeError, ValueError):  # a column numpy cannot store: not cached
         return
-    prune_cache(path.parent, KEEP_ANALYSES)
+    if written:
+        prune_cache(path.parent, KEEP_ANALYSES)
 
 
 def load_analysis(key: str, registry: Registry, reference: Reference) -> Analysis | None:

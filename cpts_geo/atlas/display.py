@@ -394,30 +394,22 @@ class Display:
 
     def _zone_info(self, zone: str) -> pd.DataFrame:
         """The table of :meth:`unit_info` for every unit of ``zone``, kept on disk."""
-        from ..atomic import atomic_write
+        from ..reference.geometry import read_arrays, save_arrays
 
         columns = ["minx", "miny", "maxx", "maxy", "px", "py"]
         index = self._index(zone)
         path = self._derived_path(zone, "info-i1")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                values, codes = npz["values"], npz["codes"]
-            if len(codes) == len(index) and pd.Index(codes.astype(object)).equals(index):
-                return pd.DataFrame(values, index=index, columns=columns)
-        except (OSError, ValueError, KeyError):
-            pass  # missing or unreadable: computed again below
+        found = read_arrays(path)
+        if found is not None and "values" in found and "codes" in found and pd.Index(
+                found["codes"].astype(object)).equals(index):
+            return pd.DataFrame(found["values"], index=index, columns=columns)
         arr = self.units(zone).to_numpy()
         bounds = shapely.bounds(arr)
         points = shapely.get_coordinates(shapely.point_on_surface(arr))
         frame = pd.DataFrame(np.column_stack([bounds, points]), index=index,
                              columns=columns).round(4)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_write(path) as fh:
-                np.savez(fh, values=frame.to_numpy(dtype=float),
-                         codes=np.asarray(index, dtype=str))
-        except OSError:
-            pass  # a cache that cannot be written only costs time
+        save_arrays(path, {"values": frame.to_numpy(dtype=float),
+                           "codes": np.asarray(index, dtype=str)})
         return frame
 
     def unit_geojson(self, codes: Sequence[str]) -> list[str | None]:
@@ -467,31 +459,18 @@ class Display:
         return out
 
     def _zone_texts(self, zone: str) -> list[str]:
-        from ..atomic import atomic_write
+        from ..reference.geometry import read_texts, save_texts
         from .assets import script_json
         from .codec import encode_geometries
 
-        path = self._derived_path(zone, "texts-x1")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                blob, ends = npz["blob"].tobytes(), npz["ends"]
-                if len(ends) == len(self._index(zone)):
-                    text = blob.decode("utf-8")
-                    starts = np.concatenate([[0], ends[:-1]]).tolist()
-                    return [text[a:b] for a, b in zip(starts, ends.tolist(), strict=True)]
-        except (OSError, ValueError, KeyError, UnicodeDecodeError):
-            pass  # missing or unreadable: encoded again below
+        index = self._index(zone)
+        path = self._derived_path(zone, "texts-x2")
+        found = read_texts(path)
+        if found is not None and pd.Index(found[0], dtype=object).equals(index):
+            return found[1]
         geoms = self.units(zone)
         texts = [script_json(g) for g in encode_geometries(geoms.to_numpy(), self.decimals)]
-        if all(t.isascii() for t in texts):  # the codec's alphabet: one byte per character
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_write(path) as fh:
-                    np.savez(fh, blob=np.frombuffer("".join(texts).encode("ascii"),
-                                                    dtype=np.uint8),
-                             ends=np.cumsum([len(t) for t in texts], dtype=np.int64))
-            except OSError:
-                pass  # a cache that cannot be written only costs time
+        save_texts(path, [str(c) for c in index], texts)
         return texts
 
     def outlines(self, level: str) -> pd.Series:

@@ -266,31 +266,17 @@ def _derived_texts(analysis: Analysis, name: str,
     same for the same key, and is kept beside it. Without a key, or when the file cannot be
     read, ``build`` computes the texts.
     """
-    from ..atomic import atomic_write
-    from ..reference.geometry import cache_directory
+    from ..reference.geometry import cache_directory, read_texts, save_texts
 
     key = analysis.memo.get("cache_key")
     if not key:
         return build()
     path = cache_directory() / "analyses" / f"{key}-{name}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            blob, ends, keys = npz["blob"].tobytes(), npz["ends"].tolist(), npz["keys"].tolist()
-        starts = [0, *ends[:-1]]
-        return {str(k): blob[a:b].decode("utf-8")
-                for k, a, b in zip(keys, starts, ends, strict=True)}
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
-        pass  # missing or unreadable: built below
+    found = read_texts(path)
+    if found is not None:
+        return dict(zip(*found, strict=True))
     texts = build()
-    encoded = [t.encode("utf-8") for t in texts.values()]
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, blob=np.frombuffer(b"".join(encoded), dtype=np.uint8),
-                     ends=np.cumsum([len(e) for e in encoded], dtype=np.int64),
-                     keys=np.asarray(list(texts), dtype=str))
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    save_texts(path, list(texts), list(texts.values()))
     return texts
 
 

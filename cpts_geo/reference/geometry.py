@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +41,12 @@ __all__ = [
     "input_checksum",
     "load_zone_geometry",
     "prune_cache",
+    "read_arrays",
     "read_geometries",
+    "read_texts",
+    "save_arrays",
     "save_geometries",
+    "save_texts",
     "touch_entry",
     "zone_polygons",
 ]
@@ -344,20 +348,80 @@ def cached_arrays(ref: Reference, name: str,
     ...     os.environ["CPTS_GEO_CACHE"] = saved
     """
     path = cache_directory() / f"{name}-{CACHE_FORMAT}-{input_checksum(ref)[:20]}.npz"
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                return {k: npz[k] for k in npz.files}
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable: rebuilt below
+    found = read_arrays(path)
+    if found is not None:
+        return found
     arrays = build()
+    save_arrays(path, arrays)
+    return arrays
+
+
+def save_arrays(path: Path, arrays: Mapping[str, np.ndarray]) -> bool:
+    """Write ``arrays`` at ``path`` (``numpy.savez``), atomically; never raises on I/O.
+
+    Returns ``False`` when the file could not be written: a cache that cannot be written only
+    costs time.
+
+    Examples
+    --------
+    >>> save_arrays(tmp / "a.npz", {"x": np.arange(3)}), read_arrays(tmp / "a.npz")["x"].tolist()
+    (True, [0, 1, 2])
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as fh:
             np.savez(fh, **arrays)
     except OSError:
-        pass
-    return arrays
+        return False
+    return True
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays written by :func:`save_arrays`; ``None`` if missing or unreadable (no pickle).
+
+    Examples
+    --------
+    >>> read_arrays(tmp / "absent.npz") is None
+    True
+    """
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable cache: the caller rebuilds it
+
+
+def save_texts(path: Path, keys: Sequence[str], texts: Sequence[str]) -> bool:
+    """Write ``texts`` (aligned on ``keys``) at ``path`` as one UTF-8 blob; never raises on I/O.
+
+    Examples
+    --------
+    >>> save_texts(tmp / "t.npz", ["a", "b"], ['{"n":"Été"}', "[]"])
+    True
+    >>> read_texts(tmp / "t.npz")
+    (['a', 'b'], ['{"n":"Été"}', '[]'])
+    """
+    encoded = [t.encode("utf-8") for t in texts]
+    return save_arrays(path, {
+        "blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        "ends": np.cumsum([len(e) for e in encoded], dtype=np.int64),
+        "keys": np.asarray(list(keys), dtype=str)})
+
+
+def read_texts(path: Path) -> tuple[list[str], list[str]] | None:
+    """The keys and texts written by :func:`save_texts`; ``None`` if missing or unreadable."""
+    arrays = read_arrays(path)
+    if arrays is None:
+        return None
+    try:
+        blob, ends = arrays["blob"].tobytes(), arrays["ends"].tolist()
+        keys = [str(k) for k in arrays["keys"].tolist()]
+        texts = [blob[a:b].decode("utf-8") for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+    except (KeyError, ValueError, UnicodeDecodeError):
+        return None
+    return (keys, texts) if len(keys) == len(texts) else None
 
 
 def read_geometries(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -388,13 +452,8 @@ def save_geometries(path: Path, codes: Any, geoms: np.ndarray) -> None:
     >>> codes, geoms = read_geometries(tmp / "g.npz"); list(codes), geoms[0].area
     (['a'], 1.0)
     """
-    arrays = pack_geometries(np.asarray(geoms, dtype=object))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, codes=np.asarray(codes, dtype=str), **arrays)
-    except OSError:
-        pass  # a read-only cache only costs time
+    save_arrays(path, {"codes": np.asarray(codes, dtype=str),
+                       **pack_geometries(np.asarray(geoms, dtype=object))})
 
 
 #: Geometry types stored as ragged coordinate arrays (decoded ~1.5x faster than WKB); anything

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
 from .names import name_keys
 
 if TYPE_CHECKING:
@@ -103,15 +102,11 @@ def store_tables(reference: Reference, key: str | None) -> None:
         "meta": np.asarray(json.dumps({"warnings": list(reference.warnings),
                                        "tables_checksum": reference.tables_checksum})),
     }
-    path = _path(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, **arrays)
-    except OSError:
-        return
-    from .geometry import prune_cache
+    from .geometry import prune_cache, save_arrays
 
+    path = _path(key)
+    if not save_arrays(path, arrays):
+        return
     # one entry per data directory and version of the tool: the few most recent are enough
     prune_cache(path.parent, KEEP_TABLES, prefix="tables-")
 

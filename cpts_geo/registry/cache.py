@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..atomic import atomic_write
 from ..errors import Notice
-from ..reference.geometry import cache_directory, prune_cache, touch_entry
+from ..reference.geometry import cache_directory, prune_cache, save_arrays, touch_entry
 
 if TYPE_CHECKING:
     from ..reference import Reference
@@ -139,10 +138,5 @@ def store(key: str, registry: Registry) -> None:
             "names": [[None if v is None else (int(v) if j == 0 else str(v)) for j, v in
                        enumerate(r)] for r in names.itertuples(index=False)]}
     path = _path(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as fh:
-            np.savez(fh, meta=np.asarray(json.dumps(meta, ensure_ascii=False)), **arrays)
-    except OSError:
-        return
-    prune_cache(path.parent, KEEP_REGISTRIES)
+    if save_arrays(path, {"meta": np.asarray(json.dumps(meta, ensure_ascii=False)), **arrays}):
+        prune_cache(path.parent, KEEP_REGISTRIES)
