@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..registry import membership, perimeter
+from ..registry import membership, scope_regions
 from ..registry.stages import STAGES, THRESHOLDS
 from .coverage import coverage_table, zones_blanches
 from .model import Analysis
@@ -98,13 +98,7 @@ def _analyse(registry: Registry, reference: Reference, region: str | None, franc
     """:func:`analyse`, computed."""
     finest = reference.finest
     all_members = membership(registry, reference)
-    regions: tuple[str, ...] | None
-    if region is not None:
-        regions = (region,)
-    elif france:
-        regions = None
-    else:
-        regions = perimeter(registry, reference, all_members)
+    regions = scope_regions(registry, reference, all_members, region=region, france=france)
     if regions is None:
         members = all_members
         scope = None

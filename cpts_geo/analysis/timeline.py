@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CptsGeoError, Notice
-from ..registry import membership, perimeter
+from ..registry import membership, perimeter, scope_regions
 from ..registry.columns import DATE_ACI_NAMES, DATE_LI_NAMES, DATE_PS_NAMES
 from ..registry.dates import STEPS, parse_when
 from ..registry.model import Registry
@@ -535,13 +535,7 @@ def evolution(registry: Registry, reference: Reference, *, region: str | None = 
     first, last = _window(table, registry.dated, start, end, registry.source)
     ends = month_ends(first, last)
     members = membership(registry, reference)
-    regions: tuple[str, ...] | None
-    if region is not None:
-        regions = (region,)
-    elif france:
-        regions = None
-    else:
-        regions = perimeter(registry, reference, members)
+    regions = scope_regions(registry, reference, members, region=region, france=france)
     units = finest if regions is None else finest[finest["region"].isin(regions)]
     # claims on the units of the scope, by position
     pos = units.index.get_indexer(members["code"])

@@ -9,7 +9,7 @@ records), :mod:`~.resolve` (commune resolution), :mod:`~.validate` (every proble
 cached by checksum) and :mod:`~.stages` (stages and ACI tiers).
 """
 
-from .membership import membership, perimeter
+from .membership import membership, perimeter, scope_regions
 from .model import CLAIM_COLUMNS, Registry
 from .read import default_registry_path, read_any, read_registry, registry_from_frame
 from .validate import registry_from_raw, registry_from_records
@@ -25,4 +25,5 @@ __all__ = [
     "registry_from_frame",
     "registry_from_raw",
     "registry_from_records",
+    "scope_regions",
 ]

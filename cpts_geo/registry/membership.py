@@ -17,7 +17,7 @@ from .model import Registry
 if TYPE_CHECKING:
     from ..reference import Reference
 
-__all__ = ["membership", "perimeter"]
+__all__ = ["membership", "perimeter", "scope_regions"]
 
 def membership(registry: Registry, reference: Reference) -> pd.DataFrame:
     """Expand claims to the finest units: one row per (CPTS, finest unit).
@@ -129,3 +129,30 @@ def perimeter(registry: Registry, reference: Reference,
         regions |= set(reference.units["region"].reindex(list(registry.unclaimed)).dropna()
                        .astype(str))
     return tuple(sorted(regions))
+
+
+def scope_regions(registry: Registry, reference: Reference, members: pd.DataFrame | None = None,
+                  *, region: str | None = None, france: bool = False) -> tuple[str, ...] | None:
+    """The régions the figures are over: ``region`` alone, all of France, or the perimeter.
+
+    Parameters
+    ----------
+    registry, reference, members
+        As for :func:`perimeter`.
+    region
+        A région code (already checked): only it.
+    france
+        All of France (``None``), whatever the registry's perimeter (ignored with ``region``).
+
+    Examples
+    --------
+    >>> scope_regions(reg, ref), scope_regions(reg, ref, region="84")
+    (('93',), ('84',))
+    >>> scope_regions(reg, ref, france=True) is None
+    True
+    """
+    if region is not None:
+        return (region,)
+    if france:
+        return None
+    return perimeter(registry, reference, members)
