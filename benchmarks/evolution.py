@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,10 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from run import run_checked  # noqa: E402
+
 RESULTS = HERE / "results" / "evolution.json"
 #: The issue's target: a France-scale dated registry over 10 years in a few seconds at most.
 TARGET_S = 5.0
@@ -61,16 +64,6 @@ def add_dates(frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         text = np.asarray(dates.strftime("%d/%m/%Y"), dtype=object)[pos]
         out[col] = np.where(reached[key], text, "")
     return out
-
-
-def _wall(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: "
-                         f"{proc.stderr.decode(errors='replace')[-500:]}")
-    return wall
 
 
 def _in_process(registry: Path, repeat: int) -> dict[str, float]:
@@ -130,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                           ("evolution --out (process)", [*cli, "--json", "--out",
                                                          str(Path(tmp) / "out"),
                                                          "--overwrite"])):
-            _wall(cmd, env)  # warm-up: caches
-            rows[name] = statistics.median(_wall(cmd, env) for _ in range(args.repeat))
+            run_checked(cmd, env=env)  # warm-up: caches
+            rows[name] = statistics.median(run_checked(cmd, env=env)["wall_s"]
+                                           for _ in range(args.repeat))
         inner = _in_process(registry, args.repeat)
     rows["evolution() alone, median (in-process)"] = inner["perimetre_median_s"]
     rows["evolution() alone, first call"] = inner["perimetre_first_s"]

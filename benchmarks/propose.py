@@ -24,24 +24,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from run import run_checked  # noqa: E402
+
 RESULTS = HERE / "results" / "propose.json"
 #: The issue's target: propose on France in a few seconds at most.
 TARGET_S = 5.0
-
-
-def _wall(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: "
-                         f"{proc.stderr.decode(errors='replace')[-500:]}")
-    return wall
 
 
 def _in_process(registry: Path, repeat: int) -> dict[str, float]:
@@ -89,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, cmd in (("propose --json (process)", [*cli, "--json"]),
                           ("propose --out (process)", [*cli, "--json", "--out",
                                                        str(Path(tmp) / "out"), "--overwrite"])):
-            _wall(cmd, env)  # warm-up: caches
-            rows[name] = statistics.median(_wall(cmd, env) for _ in range(args.repeat))
+            run_checked(cmd, env=env)  # warm-up: caches
+            rows[name] = statistics.median(run_checked(cmd, env=env)["wall_s"]
+                                           for _ in range(args.repeat))
         inner = _in_process(registry, args.repeat)
     rows["propose() alone, median (in-process)"] = inner["propose_median_s"]
     rows["propose() alone, first call"] = inner["propose_first_s"]

@@ -385,6 +385,15 @@ def _stage(data: dict[str, Any], name: str) -> dict[str, Any]:
     return data.get("stages", {}).get(name) or {}
 
 
+def run_checked(cmd: list[str], *, env: dict[str, str] | None = None,
+                timeout: float | None = None) -> dict[str, Any]:
+    """:func:`run_measured`, stopping the benchmark with the output's tail when ``cmd`` fails."""
+    r = run_measured(cmd, env=env, timeout=timeout)
+    if r["returncode"] != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {r['returncode']}: {r['output'][-500:]}")
+    return r
+
+
 def _cli() -> list[str]:
     exe = shutil.which("cpts-geo")
     return [exe] if exe else [sys.executable, "-m", "cpts_geo"]

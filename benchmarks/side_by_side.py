@@ -78,16 +78,19 @@ def side_by_side(registry: Path, project: Path, *, rounds: int, work: Path,
                              str(_commune_layer(data)), str(work / "naive")], env=env,
                             timeout=900)
 
-    def job() -> dict[str, Any]:
-        runs = [run_measured([*cli, "coverage", "--registry", str(registry), "--out",
-                              str(work / "job-tables"), "--overwrite"], env=env, timeout=900),
-                run_measured([*cli, "atlas", "--registry", str(registry), "--out",
-                              str(work / "job-atlas"), "--overwrite"], env=env, timeout=900)]
+    def whole_job(reg: Path, tag: str) -> dict[str, Any]:
+        runs = [run_measured([*cli, "coverage", "--registry", str(reg), "--out",
+                              str(work / f"{tag}-tables"), "--overwrite"], env=env, timeout=900),
+                run_measured([*cli, "atlas", "--registry", str(reg), "--out",
+                              str(work / f"{tag}-atlas"), "--overwrite"], env=env, timeout=900)]
         return {"wall_s": sum(r["wall_s"] for r in runs),
                 "parts_s": [r["wall_s"] for r in runs],
                 "peak_mb": max(r["peak_mb"] for r in runs),
                 "returncode": max(r["returncode"] for r in runs),
                 "output": runs[-1]["output"]}
+
+    def job() -> dict[str, Any]:
+        return whole_job(registry, "job")
 
     lines = registry.read_bytes().splitlines(keepends=True)
     fresh = iter(range(1, len(lines)))
@@ -98,15 +101,7 @@ def side_by_side(registry: Path, project: Path, *, rounds: int, work: Path,
         k = next(fresh)
         variant = work / f"variant-{k}.csv"
         variant.write_bytes(b"".join(lines[:k] + lines[k + 1:]))
-        runs = [run_measured([*cli, "coverage", "--registry", str(variant), "--out",
-                              str(work / "new-tables"), "--overwrite"], env=env, timeout=900),
-                run_measured([*cli, "atlas", "--registry", str(variant), "--out",
-                              str(work / "new-atlas"), "--overwrite"], env=env, timeout=900)]
-        return {"wall_s": sum(r["wall_s"] for r in runs),
-                "parts_s": [r["wall_s"] for r in runs],
-                "peak_mb": max(r["peak_mb"] for r in runs),
-                "returncode": max(r["returncode"] for r in runs),
-                "output": runs[-1]["output"]}
+        return whole_job(variant, "new")
 
     def check() -> dict[str, Any]:
         r = run_measured([*cli, "check", str(project), "--registry", str(registry), "--json"],
