@@ -158,10 +158,12 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
     _prepare(ctx, codes)  # what the pages share, computed once before the work is shared out
     pages = [directory / ctx.pages[c] for c in codes]
     index = directory / "index.html"
-    tasks: list[Callable[[], str | None]] = [
+    # the longest first (the national page, the tables, then the région pages), so that the
+    # workers end together
+    tasks: list[Callable[[], Any]] = [
+        partial(_write_page, index, partial(national_page, ctx)), *also,
         *(partial(_write_page, path, partial(region_page, ctx, code))
           for code, path in zip(codes, pages, strict=True)),
-        partial(_write_page, index, partial(national_page, ctx)),
     ]
     if png or svg:
         from .figures import write_figures
@@ -172,9 +174,6 @@ def write_atlas(analysis: Analysis, directory: Path, *, regions: list[str] | Non
         from .reports import write_reports
 
         tasks += [partial(write_reports, analysis, directory, regions=[code]) for code in codes]
-    # the longest first (the national page, the tables, then the région pages), so that the
-    # workers end together
-    tasks = [tasks[len(codes)], *also, *tasks[: len(codes)], *tasks[len(codes) + 1:]]
     with progress(total=len(tasks), desc="Atlas", unit="step") as bar:
         run_tasks(tasks, workers=workers, done=lambda _: bar.update())
     pages.insert(0, index)

@@ -397,13 +397,12 @@ def _outline_layer(display: Display, codes: pd.Index, keys: pd.Series,
     if len(codes) == 0:
         return _collection([], [])
     groups = keys.reindex(codes)
-    whole = False
-    if keys.name in ("departement", "region"):
-        full = reference.finest[keys.name]
-        if groups.equals(full.reindex(codes)):
-            counts = groups.value_counts()
-            whole = bool((full.value_counts().reindex(counts.index) == counts).all())
-    if whole:  # whole départements or régions: their outlines, computed once
+    # whole départements or régions of the reference: their outlines, computed once
+    whole = (keys.name in ("departement", "region")
+             and groups.equals(reference.finest[keys.name].reindex(codes))
+             and all(len(reference.finest_in(str(keys.name), g)) == n
+                     for g, n in groups.value_counts().items()))
+    if whole:
         outlines = display.outlines(str(keys.name))
         unions = outlines[outlines.index.isin(groups.unique())]
     else:

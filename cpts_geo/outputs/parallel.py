@@ -14,7 +14,6 @@ the number of tasks); ``1`` runs everything in the calling process.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -84,10 +83,6 @@ def run_tasks(tasks: Sequence[Callable[[], T]], *, workers: int | None = None,
         return out
     key = id(tasks)
     _TASKS[key] = tasks
-    # the objects made so far out of the collector's reach while the workers run: a collection
-    # in a worker would otherwise write to (and so copy) every page of memory it shares with
-    # this process
-    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(n, mp_context=context) as pool:
@@ -99,5 +94,4 @@ def run_tasks(tasks: Sequence[Callable[[], T]], *, workers: int | None = None,
                     done(i)
             return results
     finally:
-        gc.unfreeze()
         del _TASKS[key]
