@@ -26,6 +26,7 @@ import shapely
 from .topology import (
     adjacency,
     geometry_keys,
+    label_components,
     near_polygons,
     polygon_graph,
     polygon_units,
@@ -221,22 +222,6 @@ def border_graph(reference: Reference, codes: Sequence[str], *,
     return BorderGraph(codes_arr, left[order], right[order], np.concatenate(lengths)[order])
 
 
-def _labels(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected component label (smallest member) of each of ``n`` nodes."""
-    labels = np.arange(n)
-    if not len(left):
-        return labels
-    while True:
-        lo = np.minimum(labels[left], labels[right])
-        new = labels.copy()
-        np.minimum.at(new, left, lo)
-        np.minimum.at(new, right, lo)
-        new = new[new]
-        if np.array_equal(new, labels):
-            return labels
-        labels = new
-
-
 def count_parts(graph: BorderGraph, groups: pd.DataFrame) -> pd.Series:
     """Number of contiguous parts of each group of units.
 
@@ -272,7 +257,7 @@ def count_parts(graph: BorderGraph, groups: pd.DataFrame) -> pd.Series:
     # edges whose two ends are in the same group, as pairs of rows of ``frame``
     ea = edges.merge(known, left_on="a", right_on="node")[["b", "g", "row"]]
     eb = ea.merge(known, left_on=["b", "g"], right_on=["node", "g"], suffixes=("_a", "_b"))
-    labels = _labels(len(frame), eb["row_a"].to_numpy(dtype=np.int64),
+    labels = label_components(len(frame), eb["row_a"].to_numpy(dtype=np.int64),
                      eb["row_b"].to_numpy(dtype=np.int64))
     parts = pd.DataFrame({"g": gid, "label": labels}).drop_duplicates().groupby("g").size()
     return pd.Series(parts.reindex(np.arange(len(names))).to_numpy(dtype=np.int64),

@@ -25,6 +25,7 @@ __all__ = [
     "coverage_unions",
     "geometry_keys",
     "holes",
+    "label_components",
     "near_polygons",
     "polygon_graph",
     "polygon_positions_from_finest",
@@ -423,8 +424,17 @@ def _union_rows(polys: np.ndarray, starts: np.ndarray, sizes: np.ndarray, rows_a
         i += len(rows)
 
 
-def _label_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected component label of each of ``n`` nodes given edges (left[i], right[i])."""
+def label_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected component label (its smallest member) of each of ``n`` nodes.
+
+    The edges are ``(left[i], right[i])``; labels are propagated by array operations with
+    pointer jumping.
+
+    Examples
+    --------
+    >>> label_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
+    [0, 0, 2, 3, 3]
+    """
     labels = np.arange(n)
     if len(left) == 0:
         return labels
@@ -570,7 +580,7 @@ def components(reference: Reference, zone: str, codes: Sequence[str], *, rook: b
     if split is not None:
         keep = split[left] == split[right]
         left, right = left[keep], right[keep]
-    labels = _label_components(len(codes), left, right)
+    labels = label_components(len(codes), left, right)
     groups: dict[int, list[str]] = {}
     for code, lab in zip(codes, labels.tolist(), strict=True):
         groups.setdefault(lab, []).append(code)
