@@ -26,6 +26,7 @@ from ..reference.geometry import (
     input_checksum,
     pack_geometries,
     prune_cache,
+    read_arrays,
     save_arrays,
     touch_entry,
     unpack_geometries,
@@ -197,11 +198,10 @@ def load_analysis(key: str, registry: Registry, reference: Reference) -> Analysi
     from .territories import Territories
 
     path = _path(key)
-    if not path.exists():
+    arrays = read_arrays(path)
+    if arrays is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
         meta = json.loads(str(arrays["meta"]))
         frames = {name: _unpack_frame(name, arrays, meta) for name in _FRAMES}
         geometry = {}

@@ -133,17 +133,16 @@ def load_tables(root: Path, key: str | None) -> dict[str, Any] | None:
     """
     if key is None:
         return None
+    from .geometry import read_arrays, touch_entry
+
     path = _path(key)
-    if not path.exists():
+    a = read_arrays(path)
+    if a is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            a = {k: npz[k] for k in npz.files}
         meta = json.loads(str(a["meta"]))
-    except (OSError, ValueError, KeyError):
+    except (ValueError, KeyError):
         return None
-    from .geometry import touch_entry
-
     touch_entry(path)  # recently used: kept when the cache is pruned
     units = pd.DataFrame({c: pd.Series(a[f"u_{c}"].astype(object), dtype=object)
                           for c in _UNIT_TEXT})

@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Notice
-from ..reference.geometry import cache_directory, prune_cache, save_arrays, touch_entry
+from ..reference.geometry import (
+    cache_directory,
+    prune_cache,
+    read_arrays,
+    save_arrays,
+    touch_entry,
+)
 
 if TYPE_CHECKING:
     from ..reference import Reference
@@ -69,25 +75,25 @@ def load(key: str) -> Registry | None:
     from .model import Registry
 
     path = _path(key)
-    if not path.exists():
+    arrays = read_arrays(path)
+    if arrays is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            data = {}
-            for i, col in enumerate(meta["columns"]):
-                values = npz[f"c{i}"]
-                if col == "partage":
-                    data[col] = values.astype(bool)
-                elif col == "ligne":
-                    data[col] = pd.array(np.where(values < 0, None, values), dtype="Int64")
-                elif col in meta.get("dates", ()):
-                    data[col] = pd.to_datetime(pd.Series(values).replace("", None)).astype(
-                        "datetime64[ns]")
-                else:
-                    data[col] = pd.Series(values.astype(object), dtype=object)
-            names = pd.DataFrame(meta["names"], columns=["ligne", "valeur", "code", "nom", "par"])
-            notices = tuple(Notice(k, m, r) for k, m, r in meta["notices"])
+        meta = json.loads(str(arrays["meta"]))
+        data = {}
+        for i, col in enumerate(meta["columns"]):
+            values = arrays[f"c{i}"]
+            if col == "partage":
+                data[col] = values.astype(bool)
+            elif col == "ligne":
+                data[col] = pd.array(np.where(values < 0, None, values), dtype="Int64")
+            elif col in meta.get("dates", ()):
+                data[col] = pd.to_datetime(pd.Series(values).replace("", None)).astype(
+                    "datetime64[ns]")
+            else:
+                data[col] = pd.Series(values.astype(object), dtype=object)
+        names = pd.DataFrame(meta["names"], columns=["ligne", "valeur", "code", "nom", "par"])
+        notices = tuple(Notice(k, m, r) for k, m, r in meta["notices"])
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return None
     touch_entry(path)  # recently used: kept when the cache is pruned
