@@ -4,11 +4,22 @@ Load the reference units and a CPTS registry, dissolve members into territories,
 and coverage gaps, render the atlas, and check a new project before approval.
 """
 
+from typing import TYPE_CHECKING
+
 from .errors import CptsGeoError, Problem, ValidationError
-from .reference import ZONE_CRS, Reference, load_reference, locate_data
+from .lazy import lazy_exports
 from .reference.codes import format_code, normalise
+from .reference.locate import locate_data
+from .reference.zones import ZONE_CRS
 from .registry.stages import LABELS, STAGES, ceiling, normalise_stage, tier
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .reference.units import Reference, load_reference
+
+# imported on first use: `cpts-geo check` must not import pandas (see cpts_geo.lazy)
+__getattr__, __dir__ = lazy_exports(__name__, {"Reference": ".reference.units",
+                                               "load_reference": ".reference.units"})
 
 __all__ = [
     "LABELS",

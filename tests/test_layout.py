@@ -16,9 +16,10 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "cpts_geo"
 #: The stages of the flow, in order; a module may import from its own stage or an earlier one.
-RANK = {"errors": 0, "atomic": 0, "version": 0, "reference": 1, "registry": 2, "analysis": 3,
+RANK = {"errors": 0, "atomic": 0, "version": 0, "lazy": 0, "reference": 1,
+        "registry": 2, "analysis": 3,
         "outputs": 4, "atlas": 5, "cli": 6, "__main__": 7}
-TOP_LEVEL = {"__init__", "__main__", "cli", "errors", "atomic", "version"}
+TOP_LEVEL = {"__init__", "__main__", "cli", "errors", "atomic", "version", "lazy"}
 FOLDERS = {"reference", "registry", "analysis", "outputs", "atlas"}
 
 

@@ -19,7 +19,7 @@ by the same CPTS on both sides is no change; a declared share that became a conf
 reverse) is reported under the conflicts. Units outside the scope are not compared.
 
 The scope is ``region`` when given, else the union of the two registries' perimeters (the
-régions where their CPTS are, see :func:`cpts_geo.registry.membership.perimeter`).
+régions where their CPTS are, see :func:`cpts_geo.registry.members.perimeter`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class Analysis:
         The région code analysed (``--region``), or ``None``.
     perimeter
         The régions analysed: the registry's perimeter (see
-        :func:`cpts_geo.registry.membership.perimeter`), the one région asked for, or ``None``
+        :func:`cpts_geo.registry.members.perimeter`), the one région asked for, or ``None``
         for all of France (``--france``).
     members
         One row per (CPTS, finest unit) within scope (CPTS touching the région, whole).

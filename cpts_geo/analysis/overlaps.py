@@ -40,7 +40,7 @@ def conflicts(members: pd.DataFrame, reference: Reference,
     Parameters
     ----------
     members
-        One row per (CPTS, finest unit) (:func:`cpts_geo.registry.membership`).
+        One row per (CPTS, finest unit) (:func:`cpts_geo.registry.members`).
     reference
         The reference data (unit names, population, area).
     names

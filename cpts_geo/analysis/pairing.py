@@ -134,7 +134,7 @@ def overlaps(old_members: pd.DataFrame, new_members: pd.DataFrame) -> pd.DataFra
     ----------
     old_members, new_members
         One row per (CPTS, finest unit) with ``partage`` and ``population``
-        (:func:`cpts_geo.registry.membership`).
+        (:func:`cpts_geo.registry.members`).
 
     Returns
     -------

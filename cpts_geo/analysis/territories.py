@@ -172,7 +172,7 @@ def dissolve(members: pd.DataFrame, cpts: pd.DataFrame, reference: Reference, *,
     Parameters
     ----------
     members
-        One row per (CPTS, finest unit), from :func:`cpts_geo.registry.membership`.
+        One row per (CPTS, finest unit), from :func:`cpts_geo.registry.members`.
     cpts
         One row per CPTS indexed by ``cpts_id``, with ``cpts_nom`` and ``stade``
         (:attr:`cpts_geo.registry.Registry.cpts`).

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .names import name_keys
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .units import Reference
 
-__all__ = ["KEEP_TABLES", "load_tables", "store_tables", "tables_key"]
+__all__ = ["KEEP_TABLES", "load_tables", "store_tables", "stored_checksum", "tables_key"]
 
 #: Versions of the reference tables kept in the cache (the most recently used).
 KEEP_TABLES = 4
@@ -55,8 +56,27 @@ def tables_key(root: Path) -> str | None:
     return digest.hexdigest()[:40]
 
 
+def stored_checksum(root: Path) -> str | None:
+    """The checksum of the tables of ``root`` as cached, read without pandas (``None``: none).
+
+    Examples
+    --------
+    >>> stored_checksum(ref.root) == ref.tables_checksum
+    True
+    """
+    key = tables_key(root)
+    if key is None:
+        return None
+    try:
+        with np.load(_path(key), allow_pickle=False) as npz:
+            checksum = json.loads(str(npz["meta"]))["tables_checksum"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return checksum if isinstance(checksum, str) else None
+
+
 def _path(key: str) -> Path:
-    from .geometry import cache_directory
+    from .store import cache_directory
 
     return cache_directory() / "reference" / f"tables-{key}.npz"
 
@@ -102,7 +122,7 @@ def store_tables(reference: Reference, key: str | None) -> None:
         "meta": np.asarray(json.dumps({"warnings": list(reference.warnings),
                                        "tables_checksum": reference.tables_checksum})),
     }
-    from .geometry import prune_cache, save_arrays
+    from .store import prune_cache, save_arrays
 
     path = _path(key)
     if not save_arrays(path, arrays):
@@ -113,6 +133,8 @@ def store_tables(reference: Reference, key: str | None) -> None:
 
 def _strings(values: np.ndarray) -> pd.Series:
     """Text read back with the dtype ``pandas.read_csv(dtype=str)`` gives."""
+    import pandas as pd
+
     return pd.Series(values.astype(object), dtype="str")
 
 
@@ -133,7 +155,7 @@ def load_tables(root: Path, key: str | None) -> dict[str, Any] | None:
     """
     if key is None:
         return None
-    from .geometry import read_arrays, touch_entry
+    from .store import read_arrays, touch_entry
 
     path = _path(key)
     a = read_arrays(path)
@@ -144,6 +166,8 @@ def load_tables(root: Path, key: str | None) -> dict[str, Any] | None:
     except (ValueError, KeyError):
         return None
     touch_entry(path)  # recently used: kept when the cache is pruned
+    import pandas as pd
+
     units = pd.DataFrame({c: pd.Series(a[f"u_{c}"].astype(object), dtype=object)
                           for c in _UNIT_TEXT})
     units.insert(5, "population", a["population"])

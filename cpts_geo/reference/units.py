@@ -36,6 +36,7 @@ import pandas as pd
 
 from ..errors import CptsGeoError
 from .codes import ARRONDISSEMENTS, CITY_OF_ARRONDISSEMENT
+from .locate import arrondissement_layer, commune_layer, latest, locate_data
 from .zones import ZONE_CRS, zone_of
 
 if TYPE_CHECKING:
@@ -45,63 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Reference", "load_reference", "locate_data"]
 
-ENV_VAR = "CPTS_GEO_DATA"
-
-
-def locate_data(data: str | os.PathLike[str] | None = None) -> Path:
-    """Find the reference data directory.
-
-    Parameters
-    ----------
-    data
-        Directory given by the user (``--data``). When ``None``: the ``CPTS_GEO_DATA``
-        environment variable, then ``data/communes/`` under the working directory.
-
-    Returns
-    -------
-    Path
-        The directory; it holds ``population/communes-*.csv``.
-
-    Raises
-    ------
-    CptsGeoError
-        When no candidate holds reference data; the message lists where it looked and how to
-        get the data (``cpts-geo fetch``).
-
-    Examples
-    --------
-    >>> import os
-    >>> locate_data(os.environ["CPTS_GEO_DATA"]) == ref.root
-    True
-    >>> locate_data(tmp)  # an empty directory
-    Traceback (most recent call last):
-    ...
-    cpts_geo.errors.CptsGeoError: No reference data found in ... (--data). Point --data or the
-    CPTS_GEO_DATA variable at a reference data directory ...
-    """
-    tried: list[str] = []
-    candidates: list[tuple[str, Path]] = []
-    if data is not None:
-        candidates.append(("--data", Path(data)))
-    elif os.environ.get(ENV_VAR):
-        candidates.append((ENV_VAR, Path(os.environ[ENV_VAR])))
-    else:
-        candidates.append(("default", Path("data") / "communes"))
-    for origin, path in candidates:
-        if any(path.glob("population/communes-*.csv")):
-            return path.resolve()
-        tried.append(f"{path} ({origin})")
-    raise CptsGeoError(
-        "No reference data found in " + ", ".join(tried) + ". Point --data or the "
-        f"{ENV_VAR} variable at a reference data directory (it holds "
-        "population/communes-YYYY.csv and communes/communes-YYYY.gpkg), or build one with "
-        "`cpts-geo fetch` on a machine with internet."
-    )
-
-
-def _latest(directory: Path, pattern: str) -> Path | None:
-    files = sorted(directory.glob(pattern))
-    return files[-1] if files else None
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -246,13 +190,12 @@ class Reference:
     @cached_property
     def commune_layer_path(self) -> Path | None:
         """The commune polygon file, or ``None`` when the directory has none."""
-        return _latest(self.root / "communes", "communes-*.gpkg")
+        return commune_layer(self.root)
 
     @cached_property
     def arrondissement_layer_path(self) -> Path | None:
         """The arrondissement polygon file, or ``None`` when the directory has none."""
-        path = self.root / "communes" / "arrondissements-municipaux.gpkg"
-        return path if path.exists() else None
+        return arrondissement_layer(self.root)
 
     def checksum(self) -> str:
         """SHA-256 over the geometry inputs, the key of the cleaned-geometry cache."""
@@ -367,7 +310,7 @@ def load_reference(data: str | os.PathLike[str] | None = None) -> Reference:
 def _load(root: Path) -> Reference:
     """:func:`load_reference` from the files themselves."""
     pop_dir = root / "population"
-    communes_csv = _latest(pop_dir, "communes-*.csv")
+    communes_csv = latest(pop_dir, "communes-*.csv")
     assert communes_csv is not None  # locate_data checked it
     raw = _read_csv(communes_csv)
     needed = {"code", "nom", "type", "zone", "departement", "region", "commune_parente",
@@ -436,8 +379,8 @@ def _load(root: Path) -> Reference:
                 o = o.strip()
                 if o and o != code and o not in out.index:
                     crosswalk.setdefault(o, code)
-    regions = _names(_latest(pop_dir, "regions-*.csv"), ["code", "nom"], out, "region")
-    departements = _names(_latest(pop_dir, "departements-*.csv"), ["code", "nom", "region"],
+    regions = _names(latest(pop_dir, "regions-*.csv"), ["code", "nom"], out, "region")
+    departements = _names(latest(pop_dir, "departements-*.csv"), ["code", "nom", "region"],
                           out, "departement")
     # communes déléguées and associées: former communes, by name, for registries that name them
     merged = raw[raw["type"].isin(["commune-deleguee", "commune-associee"])]

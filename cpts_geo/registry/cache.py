@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import Notice
-from ..reference.geometry import (
+from ..reference.store import (
     cache_directory,
     prune_cache,
     read_arrays,
@@ -29,10 +28,11 @@ from ..reference.geometry import (
 )
 
 if TYPE_CHECKING:
+
     from ..reference import Reference
     from .model import Registry
 
-__all__ = ["KEEP_REGISTRIES", "cache_key", "load", "store"]
+__all__ = ["KEEP_REGISTRIES", "cache_key", "key_for", "load", "store"]
 
 #: Registries kept in the cache (the most recently read).
 KEEP_REGISTRIES = 64
@@ -51,10 +51,21 @@ def cache_key(raw: bytes, label: str, sheet: object, reference: Reference) -> st
     >>> k == cache_key(b"cpts_nom;code_insee", "b.csv", None, ref)
     False
     """
+    return key_for(raw, label, sheet, reference.tables_checksum)
+
+
+def key_for(raw: bytes, label: str, sheet: object, tables_checksum: str) -> str:
+    """:func:`cache_key` from the checksum of the reference tables (no reference loaded).
+
+    Examples
+    --------
+    >>> key_for(b"x", "a.csv", None, ref.tables_checksum) == cache_key(b"x", "a.csv", None, ref)
+    True
+    """
     digest = hashlib.sha256()
     from ..version import code_fingerprint
 
-    for part in (_FORMAT, code_fingerprint(), label, repr(sheet), reference.tables_checksum):
+    for part in (_FORMAT, code_fingerprint(), label, repr(sheet), tables_checksum):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(raw)
     return digest.hexdigest()[:40]
@@ -72,6 +83,8 @@ def load(key: str) -> Registry | None:
     >>> load("0" * 40) is None
     True
     """
+    import pandas as pd
+
     from .model import Registry
 
     path = _path(key)
@@ -119,6 +132,8 @@ def store(key: str, registry: Registry) -> None:
     ... else:
     ...     os.environ["CPTS_GEO_CACHE"] = saved
     """
+    import pandas as pd
+
     claims = registry.claims
     arrays: dict[str, np.ndarray] = {}
     for i, col in enumerate(claims.columns):

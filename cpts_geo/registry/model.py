@@ -50,7 +50,7 @@ class Registry:
         declare uncovered: counted in zones blanches, and in the registry's perimeter.
     regions
         The régions the registry speaks of when they are fixed rather than found from its
-        claims (see :func:`~cpts_geo.registry.membership.perimeter`): a registry read as it
+        claims (see :func:`~cpts_geo.registry.members.perimeter`): a registry read as it
         stood at a date (:func:`cpts_geo.analysis.timeline.registry_at`) keeps the perimeter of
         the whole registry, so that a région is not left out of the figures for having had no
         CPTS yet. ``None`` (the default): found from the claims.

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..errors import Problem, ValidationError
+from .formats import default_registry_path, sniff_format
 from .listing import JSON_SHAPE, json_records
 from .model import Registry
 from .records import records_to_raw
@@ -34,40 +35,6 @@ if TYPE_CHECKING:
     from ..reference import Reference
 
 __all__ = ["default_registry_path", "read_any", "read_registry", "registry_from_frame"]
-
-_PACKAGE_DEFAULT = Path(__file__).parents[1] / "default" / "paca-2026-01.csv"
-
-
-def default_registry_path() -> Path:
-    """The embedded default registry: the real PACA listing of January 2026.
-
-    Examples
-    --------
-    >>> default_registry_path().name
-    'paca-2026-01.csv'
-    """
-    return _PACKAGE_DEFAULT
-
-
-def _sniff_format(path: Path, head: bytes) -> str:
-    suffix = path.suffix.lower()
-    if head.startswith(b"PK\x03\x04"):
-        if b"application/vnd.oasis.opendocument" in head[:200]:
-            return "ods"
-        return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97-2003
-        return "xls"
-    if head.startswith(b"SQLite format 3"):
-        return "gpkg"
-    if suffix in {".geojson", ".gpkg", ".shp", ".fgb"}:
-        return "geo"
-    stripped = head.lstrip(codecs.BOM_UTF8).lstrip()
-    if stripped.startswith((b"{", b"[")) or suffix == ".json":
-        return "json"
-    if suffix in {".xls", ".ods"}:
-        return suffix[1:]
-    return "csv"
-
 
 def read_registry(path: str | os.PathLike[str], reference: Reference, *,
                   sheet: str | int | None = None) -> Registry:
@@ -137,7 +104,7 @@ def read_registry(path: str | os.PathLike[str], reference: Reference, *,
             head = fh.read(4096)
     except OSError as exc:
         raise ValidationError([Problem(label, f"cannot be read: {exc.strerror}")]) from None
-    fmt = _sniff_format(path, head)
+    fmt = sniff_format(path, head)
     if fmt in {"csv", "json", "xlsx"}:
         from . import cache as registry_cache
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from ..reference.codes import format_code
 from ..reference.names import fold_words
@@ -216,7 +217,7 @@ class RawClaims:
     """
 
     claims: pd.DataFrame
-    extras: pd.DataFrame = field(default_factory=pd.DataFrame)
+    extras: pd.DataFrame = field(default_factory=lambda: _frame({}))
     columns: dict[str, str] = field(default_factory=dict)
     infra: dict[str, tuple[frozenset[str], int | None]] = field(default_factory=dict)
     dated: tuple[str, ...] = ()
@@ -231,6 +232,8 @@ def empty_raw() -> pd.DataFrame:
     >>> list(empty_raw().columns) == list(RAW_COLUMNS)
     True
     """
+    import pandas as pd
+
     return pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_COLUMNS})
 
 
@@ -273,9 +276,17 @@ def records_to_raw(records: list[Record], *, features: bool = False) -> RawClaim
                            ("date_ps", rec.dates.get("date_ps", "")),
                            ("date_aci", rec.dates.get("date_aci", ""))):
                 rows[key].append(v)
+    import pandas as pd
+
     claims = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in rows.items()})
     extras = pd.DataFrame(extra_rows) if extra_rows else pd.DataFrame()
     order = (("date_li", "date_lettre_intention"), ("date_ps", "date_projet_sante"),
              ("date_aci", "date_aci"))
     return RawClaims(claims, extras, columns, infra,
                      tuple(name for role, name in order if role in dated), features)
+
+
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns)
