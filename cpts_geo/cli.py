@@ -280,33 +280,55 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     With --at, it is checked against the registry as it stood on that day.
     Exit code: 0 no conflict, 1 conflict with an existing CPTS, 2 bad input.
     """
-    from .analysis.check import check_project
-    from .outputs.report import check_report
+    if at is None and sheet is None and project_sheet is None and not verbose:
+        # a registry checked before and a plain project file: read from the cache, no pandas
+        from .analysis.check_fast import quick_check
+
+        quick = quick_check(project, registry, data, revise)
+        if quick is not None:
+            result, view = quick
+            if not as_json and registry is not None and view.warnings:
+                click.echo(f"Warning: the registry {view.source} has {len(view.warnings)} "
+                           "warning(s) (-v to list them)", err=True)
+            _check_out(result, as_json, (), view.warnings, None)
+            return
+    from .analysis.check import check_project, remember
     from .registry import read_registry
 
     # the registry's own warnings are about the registry, not the project: with the embedded
     # registry they are known and not shown; with another, one line says how many (-v: all)
     ref, reg = _load(data, registry, sheet, quiet=True)
-    reg = _registry_at(reg, ref, at, True, verbose)
+    dated = _registry_at(reg, ref, at, True, verbose)
     proj = read_registry(project, ref, sheet=project_sheet)
     if not as_json:
         _warn(proj.notices or proj.warnings, verbose)
         if verbose:
-            _warn(reg.notices or reg.warnings, True)
-        elif registry is not None and reg.warnings:
-            click.echo(f"Warning: the registry {reg.source} has {len(reg.warnings)} warning(s) "
-                       "(-v to list them)", err=True)
-    result = check_project(proj, reg, ref, revises=revise)
+            _warn(dated.notices or dated.warnings, True)
+        elif registry is not None and dated.warnings:
+            click.echo(f"Warning: the registry {dated.source} has {len(dated.warnings)} "
+                       "warning(s) (-v to list them)", err=True)
+    result = check_project(proj, dated, ref, revises=revise)
+    if at is None:
+        remember(registry, sheet, reg, ref)  # the next check of a project takes the quick path
+    else:
+        if not as_json:
+            click.echo(f"Registre tel qu'au {at:%d/%m/%Y} : {len(dated)} CPTS ({dated.source})")
+    _check_out(result, as_json, proj.warnings, dated.warnings, at, ref)
+
+
+def _check_out(result: Any, as_json: bool, warnings: Any, registry_warnings: Any, at: Any,
+               ref: Any = None) -> None:
+    """Print the check (report or JSON) and exit: 1 on a conflict, else 0."""
+    from .outputs.check_report import check_report
+
     if as_json:
         payload = result.to_dict()
-        payload["avertissements"] = list(proj.warnings)
-        payload["avertissements_registre"] = list(reg.warnings)
+        payload["avertissements"] = list(warnings)
+        payload["avertissements_registre"] = list(registry_warnings)
         if at is not None:
             payload["date"] = at.isoformat()
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        if at is not None:
-            click.echo(f"Registre tel qu'au {at:%d/%m/%Y} : {len(reg)} CPTS ({reg.source})")
         click.echo(check_report(result, ref))
     sys.exit(1 if result.has_conflict else 0)
 

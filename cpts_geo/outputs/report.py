@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..registry.stages import LABELS, STAGES, TIER_LABELS
+from ..registry.stages import LABELS, STAGES
+from .check_report import check_report
 from .fmt import NBSP, fmt_int, fmt_pct
 
 if TYPE_CHECKING:
-    from ..analysis.check import ProjectCheck
     from ..analysis.diff import Diff
     from ..reference import Reference
 
@@ -121,86 +121,6 @@ def coverage_report(analysis: Any, *, max_rows: int = 15) -> str:
         out.append(f"  {r.zone_blanche}  {fmt_int(r.population):>10} hab.  {communes}")
     if len(zb) > max_rows:
         out.append(f"  … et {len(zb) - max_rows} autres (voir --json ou --out)")
-    return "\n".join(out)
-
-
-def check_report(check: ProjectCheck, reference: Reference) -> str:
-    """The readable report printed by ``cpts-geo check``.
-
-    Examples
-    --------
-    A project over Mandelieu-la-Napoule, Théoule-sur-Mer (a zone blanche) and Cannes, which
-    the CPTS du Pays de Lérins already serves:
-
-    >>> from cpts_geo.analysis.check import check_project
-    >>> from cpts_geo.registry import registry_from_frame
-    >>> project = registry_from_frame(pd.DataFrame(
-    ...     {"cpts_nom": "CPTS de l'Estérel", "code_insee": ["06079", "06138", "06029"]}), ref)
-    >>> check = check_project(project, reg, ref)
-    >>> check.population_totale, check.population_nouvelle, check.plafond_aci
-    (97467, 23117, 315000)
-    >>> print(check_report(check, ref))
-    Projet : CPTS de l'Estérel (3 communes ou arrondissements)
-    Population totale : ... habitants — Taille 3 (80 000 – 175 000 hab.), plafond ACI ... €
-    Population nouvellement couverte : ... habitants
-    Territoire d'un seul tenant : oui
-    Enclaves : aucune
-    Nouvelles enclaves de zone blanche : Tanneron (83133)
-    Zone blanche voisine (le projet pourrait l'intégrer) : 1 unité(s), ... hab.
-      zone de 1 unité(s), ... hab., enclave : Tanneron (83133)
-    CONFLITS avec 1 CPTS existante(s) :
-      CPTS du Pays de Lérins (PACA-068, Non renseigné) : Cannes (06029) — ... hab.
-    """
-    names = reference.units["nom"]
-    out = [f"Projet : {check.cpts_nom} ({len(check.codes)} communes ou arrondissements)"]
-    if check.remplace:
-        out.append(f"  (révision de la CPTS existante {check.remplace}, exclue de la comparaison)")
-    if check.homonyme:
-        out.append(f"  Attention : une CPTS existante porte ce nom ou cet identifiant "
-                   f"({check.homonyme}) ; si le projet la révise, relancer avec "
-                   f"--revise {check.homonyme}")
-    out += [f"Population totale : {fmt_int(check.population_totale)} habitants — "
-            f"{TIER_LABELS[check.taille]}, plafond ACI {fmt_int(check.plafond_aci)} €",
-            f"Population nouvellement couverte : {fmt_int(check.population_nouvelle)} habitants",
-            ]
-    if check.d_un_seul_tenant:
-        out.append("Territoire d'un seul tenant : oui")
-    else:
-        out.append(f"Territoire d'un seul tenant : non — {len(check.parties)} parties")
-        for i, part in enumerate(check.parties, 1):
-            out.append(f"  partie {i} : " + ", ".join(f"{names.get(c, c)} ({c})"
-                                                      for c in part[:8])
-                       + (" …" if len(part) > 8 else ""))
-    if check.enclaves:
-        out.append("Enclaves (communes entourées par le projet mais hors projet) : "
-                   + ", ".join(f"{names.get(c, c)} ({c})" for c in check.enclaves))
-    else:
-        out.append("Enclaves : aucune")
-    gap_enclaves = check.enclaves_zone_blanche
-    out.append("Nouvelles enclaves de zone blanche : " + (", ".join(f"{names.get(c, c)} ({c})"
-                                               for c in gap_enclaves[:10])
-                                     + (" …" if len(gap_enclaves) > 10 else "")
-                                     if gap_enclaves else "aucune"))
-    adjacent = check.unites_blanches_adjacentes
-    if len(adjacent):
-        out.append(f"Zone blanche voisine (le projet pourrait l'intégrer) : {len(adjacent)} "
-                   f"unité(s), {fmt_int(adjacent['population'].sum())} hab.")
-        for r in check.zones_blanches_adjacentes.itertuples(index=False):
-            shown = ", ".join(f"{names.get(c, c)} ({c})" for c in r.codes_adjacents[:6])
-            more = " …" if len(r.codes_adjacents) > 6 else ""
-            size = ("plus de 1 000 unités" if r.n_unites is None
-                    else f"{r.n_unites} unité(s), {fmt_int(r.population)} hab.")
-            out.append(f"  zone de {size}{', enclave' if r.enclave else ''} : {shown}{more}")
-    else:
-        out.append("Zone blanche voisine : aucune")
-    if check.conflits.empty:
-        out.append("Conflits : aucun — le projet ne chevauche aucune CPTS existante.")
-    else:
-        out.append(f"CONFLITS avec {len(check.conflits)} CPTS existante(s) :")
-        for r in check.conflits.itertuples(index=False):
-            units = ", ".join(f"{n} ({c})" for n, c in zip(r.communes, r.codes, strict=True))
-            out.append(f"  {r.cpts_nom} ({r.cpts_id}, {LABELS.get(r.stade, r.stade)}) : "
-                       f"{units} — {fmt_int(r.population)} hab.")
     return "\n".join(out)
 
 
