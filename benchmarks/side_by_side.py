@@ -11,7 +11,11 @@ peak memory):
 * **job_new**: the same job on a registry never analysed before (one claim of R left out, a
   different one each round): the analysis, and what the pages derive from it, are computed
   rather than read from the cache;
-* **check**: ``cpts-geo check PROJECT --registry R --json``;
+* **check**: ``cpts-geo check PROJECT --registry R --json``, on a project never checked before
+  (one unit of PROJECT left out, another each round): the quick path, without pandas, that a
+  registry checked once takes (:mod:`cpts_geo.analysis.check_fast`);
+* **check_full**: the same with ``-v``, which takes the full path (pandas, the registry read
+  from its cache): for comparison, not a target;
 * **mapshaper**: ``mapshaper members.shp -dissolve cpts_id -o ...`` (when npm is present).
 
 Each round runs the four in a rotating order; the medians and the spread (min–max) are
@@ -103,18 +107,29 @@ def side_by_side(registry: Path, project: Path, *, rounds: int, work: Path,
         variant.write_bytes(b"".join(lines[:k] + lines[k + 1:]))
         return whole_job(variant, "new")
 
-    def check() -> dict[str, Any]:
-        r = run_measured([*cli, "check", str(project), "--registry", str(registry), "--json"],
-                         env=env, timeout=300)
+    project_lines = project.read_bytes().splitlines(keepends=True)
+    fresh_project = iter(range(1, len(project_lines)))
+
+    def check(*extra: str) -> dict[str, Any]:
+        # a project never checked before: one unit left out, another each time
+        k = next(fresh_project)
+        variant = work / f"project-{k}.csv"
+        variant.write_bytes(b"".join(project_lines[:k] + project_lines[k + 1:]))
+        r = run_measured([*cli, "check", str(variant), "--registry", str(registry), "--json",
+                          *extra], env=env, timeout=300)
         r["returncode"] = 0 if r["returncode"] in (0, 1) else r["returncode"]
         return r
+
+    def check_full() -> dict[str, Any]:
+        return check("-v")  # -v: the full path (pandas, the registry read from its cache)
 
     def dissolve() -> dict[str, Any]:
         assert mapshaper is not None and shp is not None
         return run_measured([*mapshaper, str(shp), "-dissolve", "cpts_id", "-o",
                              str(work / "ms-dissolved.shp"), "force"], timeout=600)
 
-    commands = {"naive": naive, "job": job, "job_new": job_new, "check": check}
+    commands = {"naive": naive, "job": job, "job_new": job_new, "check": check,
+                "check_full": check_full}
     if mapshaper:
         commands["mapshaper"] = dissolve
     names = list(commands)
@@ -143,6 +158,7 @@ def side_by_side(registry: Path, project: Path, *, rounds: int, work: Path,
         "job_over_naive": summary["job"]["median_s"] / naive_s,
         "new_registry_job_over_naive": summary["job_new"]["median_s"] / naive_s,
         "check_over_naive": summary["check"]["median_s"] / naive_s,
+        "full_check_over_naive": summary["check_full"]["median_s"] / naive_s,
         "job_over_mapshaper": (summary["job"]["median_s"] / summary["mapshaper"]["median_s"]
                                if "mapshaper" in summary else None),
     }
@@ -157,6 +173,7 @@ def print_summary(summary: dict[str, Any]) -> None:
               "job": "cpts-geo coverage --out + atlas",
               "job_new": "the same, registry never analysed",
               "check": "cpts-geo check --json",
+              "check_full": "cpts-geo check --json -v (full)",
               "mapshaper": "mapshaper -dissolve"}
     for name, label in labels.items():
         if name not in summary:
@@ -172,6 +189,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     print(f"ratio job / naive      {r['job_over_naive']:.2f}  (target <= 1.0)")
     print(f"  the same, new registry {r['new_registry_job_over_naive']:.2f}")
     print(f"ratio check / naive    {r['check_over_naive']:.3f} (target <= 0.15)")
+    print(f"  the full path (-v)     {r['full_check_over_naive']:.3f}")
     if r["job_over_mapshaper"] is not None:
         print(f"ratio job / mapshaper  {r['job_over_mapshaper']:.2f}")
 

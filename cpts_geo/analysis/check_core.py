@@ -28,12 +28,13 @@ import numpy as np
 
 from ..errors import Problem, ValidationError
 from ..registry.stages import ceiling, tier
+from .graph import holes, label_components
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ENCLAVE_MAX_UNITS", "ProjectCheck", "ProjectInput", "RegistryView", "Units",
-           "label_components", "run_check"]
+           "run_check"]
 
 #: A group of unclaimed units larger than this is not counted as an enclave of zone blanche.
 ENCLAVE_MAX_UNITS = 1_000
@@ -43,31 +44,6 @@ _FREE_BOUNDARY_M = 1.0
 _CONFLICT_COLUMNS = ["cpts_id", "cpts_nom", "stade", "codes", "communes", "population"]
 _ADJACENT_UNIT_COLUMNS = ["code", "nom", "population"]
 _ADJACENT_ZONE_COLUMNS = ["codes", "n_unites", "population", "codes_adjacents", "enclave"]
-
-
-def label_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected component label (its smallest member) of each of ``n`` nodes.
-
-    The edges are ``(left[i], right[i])``; labels are propagated by array operations with
-    pointer jumping.
-
-    Examples
-    --------
-    >>> label_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
-    [0, 0, 2, 3, 3]
-    """
-    labels = np.arange(n)
-    if len(left) == 0:
-        return labels
-    while True:
-        lo = np.minimum(labels[left], labels[right])
-        new = labels.copy()
-        np.minimum.at(new, left, lo)
-        np.minimum.at(new, right, lo)
-        new = new[new]  # pointer jumping
-        if np.array_equal(new, labels):
-            return labels
-        labels = new
 
 
 @dataclass(eq=False)
@@ -477,15 +453,6 @@ def _components(units: Units, pos: np.ndarray) -> list[list[str]]:
     return [groups[lab] for lab in sorted(groups, key=keys.__getitem__)]
 
 
-def _holes(polygon: Any) -> list[Any]:
-    import shapely
-
-    out = []
-    for part in shapely.get_parts(polygon):
-        out.extend(shapely.Polygon(r) for r in part.interiors)
-    return out
-
-
 def _union(units: Units, pos: np.ndarray) -> Any | None:
     """The union of the polygons of ``pos`` (one zone), each polygon once; ``None``: none."""
     import shapely
@@ -513,7 +480,7 @@ def _parts_and_enclaves(units: Units, ppos: np.ndarray) -> tuple[list[list[str]]
         pos = ppos[zones == zone]
         parties.extend(_components(units, pos))
         union = _union(units, pos)
-        hole_polys = _holes(union) if union is not None else []
+        hole_polys = holes(union) if union is not None else []
         if not hole_polys:
             continue
         # candidates: the zone's other units whose extent meets the holes' (no other polygon

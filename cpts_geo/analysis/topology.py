@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .graph import holes, label_components
+
 if TYPE_CHECKING:
     from ..reference import Reference
 
@@ -424,31 +426,6 @@ def _union_rows(polys: np.ndarray, starts: np.ndarray, sizes: np.ndarray, rows_a
         i += len(rows)
 
 
-def label_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected component label (its smallest member) of each of ``n`` nodes.
-
-    The edges are ``(left[i], right[i])``; labels are propagated by array operations with
-    pointer jumping.
-
-    Examples
-    --------
-    >>> label_components(5, np.array([0, 3]), np.array([1, 4])).tolist()
-    [0, 0, 2, 3, 3]
-    """
-    labels = np.arange(n)
-    if len(left) == 0:
-        return labels
-    while True:
-        lo = np.minimum(labels[left], labels[right])
-        new = labels.copy()
-        np.minimum.at(new, left, lo)
-        np.minimum.at(new, right, lo)
-        new = new[new]  # pointer jumping
-        if np.array_equal(new, labels):
-            return labels
-        labels = new
-
-
 def polygon_graph(reference: Reference, zone: str) -> tuple[np.ndarray, np.ndarray]:
     """Rook adjacency of every polygon of ``reference.geometry(zone)``, in CSR form.
 
@@ -588,21 +565,6 @@ def components(reference: Reference, zone: str, codes: Sequence[str], *, rook: b
     part_pop = np.bincount(labels, weights=pop, minlength=len(codes))
     keys = {lab: (-len(g), -int(part_pop[lab]), g[0]) for lab, g in groups.items()}
     return [groups[lab] for lab in sorted(groups, key=keys.__getitem__)]
-
-
-def holes(polygon: shapely.Geometry) -> list[shapely.Geometry]:
-    """The interior rings of a (multi)polygon, as polygons.
-
-    Examples
-    --------
-    >>> outer = shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6))
-    >>> [h.area for h in holes(outer)]
-    [4.0]
-    """
-    out = []
-    for part in shapely.get_parts(polygon):
-        out.extend(shapely.Polygon(r) for r in part.interiors)
-    return out
 
 
 def units_within(reference: Reference, zone: str, areas: Iterable[shapely.Geometry],
