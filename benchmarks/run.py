@@ -264,7 +264,7 @@ def worker_check(args: argparse.Namespace) -> None:
     """``cpts-geo check`` in-process: after start-up = load + read registry and project + check."""
     rec = Recorder(Path(args.json))
     start = time.perf_counter()
-    import geopandas  # noqa: F401 - start-up: every check draws polygons from GeoSeries
+    import geopandas  # noqa: F401 - the full path's start-up (the command line may take the quick one)
 
     from cpts_geo.analysis.check import check_project
     from cpts_geo.reference import load_reference

@@ -75,7 +75,14 @@ def side_by_side(registry: Path, project: Path, *, rounds: int, work: Path,
     cli = _cli()
     notes: list[str] = []
     mapshaper = _mapshaper(_bench_cache(), notes)
-    shp = members_shapefile(registry, data, work) if mapshaper else None
+    shp = None
+    if mapshaper:  # in a process of its own: geopandas would stay in this one's memory, and
+        # each command's peak memory (os.wait4) counts what it inherits when forked
+        import subprocess
+
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--shapefile",
+                        str(registry), str(data), str(work)], check=True, env=env)
+        shp = work / "members.shp"
 
     def naive() -> dict[str, Any]:
         return run_measured([sys.executable, str(HERE / "naive.py"), str(registry),
@@ -195,6 +202,10 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--shapefile"]:
+        members_shapefile(Path(argv[1]), Path(argv[2]), Path(argv[3]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("registry", type=Path)
     parser.add_argument("project", type=Path)

@@ -31,7 +31,9 @@ from .records import RAW_COLUMNS, RawClaims, cell, empty_raw, rows_text, split_c
 
 __all__ = ["rows_to_raw"]
 
+_SEPARATORS = ";,|/\n\r\t"
 _NEEDS_SPLIT = re.compile(r"[;,|/\n\r\t]|\S\s+\S")
+_SPACE = re.compile(r"\s")
 _DATE_ROLES = (("date_li", "date_lettre_intention"), ("date_ps", "date_projet_sante"),
                ("date_aci", "date_aci"))
 
@@ -50,7 +52,7 @@ def _separator_hint(header: list[str]) -> str:
 def _text_column(values: Any, raw: bool) -> np.ndarray:
     """A column as stripped text (``cell`` for workbook values, a fast path for CSV text)."""
     out = np.empty(len(values), dtype=object)
-    out[:] = [cell(v) for v in values] if raw else [v.strip() for v in values]
+    out[:] = [cell(v) for v in values] if raw else list(map(str.strip, values))
     return out
 
 
@@ -119,18 +121,24 @@ def rows_to_raw(rows: list[list[Any]], path: str, problems: list[Problem], *,
 def _read_body(body: list[list[Any]], first_row: int, header: list[str], cols: Columns,
                path: str, problems: list[Problem], text: bool) -> RawClaims:
     width = len(header)
-    if all(len(r) == width for r in body):
+    if set(map(len, body)) <= {width}:
         fixed = body
     else:  # short rows padded, long ones cut
         fixed = [r if len(r) == width else (list(r) + [""] * (width - len(r)))[:width]
                  for r in body]
-    by_column = list(zip(*fixed, strict=True)) if fixed else [()] * width
-    line = np.arange(first_row, first_row + len(fixed), dtype=np.int64)
+    by_column = list(zip(*fixed)) if fixed else [()] * width  # noqa: B905 - all `width` long
+    n = len(fixed)
+    line = np.arange(first_row, first_row + n, dtype=np.int64)
     texts: dict[int, np.ndarray] = {}
+    blanks: dict[int, np.ndarray] = {}
+    none = np.zeros(n, dtype=bool)
+    every = np.ones(n, dtype=bool)
+
+    empty = np.full(n, "", dtype=object)  # a column the table lacks (never written to)
 
     def column(idx: int | None, *, keep: bool = False) -> np.ndarray:
         if idx is None:
-            return np.full(len(fixed), "", dtype=object)
+            return empty
         values = by_column[idx]
         if keep:  # date cells: keep a workbook's own values (dates, serial numbers)
             out = np.empty(len(values), dtype=object)
@@ -141,20 +149,37 @@ def _read_body(body: list[list[Any]], first_row: int, header: list[str], cols: C
             texts[idx] = _text_column(values, raw=not text)
         return texts[idx]
 
+    def blank(idx: int | None) -> np.ndarray:
+        """Where the column's cell is empty (every row for a column the table lacks)."""
+        if idx is None:
+            return every
+        if idx not in blanks:
+            blanks[idx] = column(idx) == ""
+        return blanks[idx]
+
     cid, name = column(cols.cid), column(cols.name)
-    code, arr, names = column(cols.code), column(cols.arr), column(cols.names)
-    nonempty = np.zeros(len(fixed), dtype=bool)
+    nonempty = none.copy()
     for j in range(width):
-        nonempty |= column(j) != ""
-    nameless = nonempty & (cid == "") & (name == "")
-    unit = np.where(arr != "", arr, np.where(code != "", code, names))
-    unit_col = np.where(arr != "", header[cols.arr] if cols.arr is not None else "",
-                        np.where(code != "", header[cols.code] if cols.code is not None else "",
-                                 header[cols.names] if cols.names is not None else ""))
-    kind = np.where((arr == "") & (code == "") & (names != ""), "name", "code")
+        nonempty |= ~blank(j)
+    nameless = nonempty & blank(cols.cid) & blank(cols.name)
+    no_arr, no_code, no_names = blank(cols.arr), blank(cols.code), blank(cols.names)
+    if cols.arr is None and cols.names is None:  # the common table: codes only
+        unit = column(cols.code)
+        unit_col = np.full(n, header[cols.code] if cols.code is not None else "", dtype=object)
+        kind = np.full(n, "code", dtype=object)
+        no_unit = no_code
+    else:
+        code, arr, names = column(cols.code), column(cols.arr), column(cols.names)
+        unit = np.where(~no_arr, arr, np.where(~no_code, code, names))
+        unit_col = np.where(~no_arr, header[cols.arr] if cols.arr is not None else "",
+                            np.where(~no_code, header[cols.code] if cols.code is not None
+                                     else "", header[cols.names] if cols.names is not None
+                                     else ""))
+        kind = np.where(no_arr & no_code & ~no_names, "name", "code")
+        no_unit = no_arr & no_code & no_names
     keep = nonempty & ~nameless
-    codeless = keep & (unit == "")
-    keep &= unit != ""
+    codeless = keep & no_unit
+    keep &= ~no_unit
     if nameless.any():
         column_name = header[cols.name if cols.name is not None else cols.cid]  # type: ignore[index]
         rows_ = line[nameless].tolist()
@@ -206,9 +231,12 @@ def _explode_lists(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per unit where a cell lists several (``13001; 13002``, ``Nice, Èze``)."""
     values = frame["value"].tolist()
     search = _NEEDS_SPLIT.search
+    # one search over all the cells first: most tables list one unit per cell. A match inside
+    # a cell is a match in the joined text, so none there means none in any cell
+    joined = "\0".join(values)
+    if not any(ch in joined for ch in _SEPARATORS) and _SPACE.search(joined) is None:
+        return frame.reset_index(drop=True)  # a match needs a separator or a space
     multi = np.fromiter((search(v) is not None for v in values), dtype=bool, count=len(values))
-    if not multi.any():
-        return frame.reset_index(drop=True)
     split = [split_codes(v) if m else [v] for v, m in zip(values, multi, strict=True)]
     lengths = np.fromiter((len(s) for s in split), dtype=np.int64, count=len(split))
     out = frame.iloc[np.repeat(np.arange(len(frame)), lengths)].reset_index(drop=True)

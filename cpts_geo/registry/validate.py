@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -76,14 +76,48 @@ class Validated:
     unclaimed: tuple[str, ...] = ()
 
 
-def _unique_map(values: pd.Series, func: object) -> pd.Series:
-    """``values.map(func)``, calling ``func`` once per distinct value (hashable or not)."""
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each value's code and the distinct values (missing ones too); ``None`` if unhashable."""
     try:
-        uniques = pd.unique(values)
-        table = {u: func(u) for u in uniques}  # type: ignore[operator]
-        return values.map(table)
-    except TypeError:  # unhashable values (lists from JSON): one call each
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    except TypeError:  # unhashable values (lists from JSON)
+        return None
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _unique_map(values: pd.Series, func: object,
+                factorized: tuple[np.ndarray, np.ndarray] | None = None) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value (hashable or not).
+
+    ``factorized`` is :func:`_factorize` of ``values`` when already computed.
+    """
+    found = factorized if factorized is not None else _factorize(values)
+    if found is None:  # unhashable values: one call each
         return values.map(func)  # type: ignore[arg-type]
+    codes, uniques = found
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [func(u) for u in uniques]  # type: ignore[operator]
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
+def _per_value(codes: np.ndarray, values: Any, table: dict[str, str]) -> np.ndarray:
+    """``Series.map(table)`` of the rows, from their codes among the distinct ``values``."""
+    mapped = np.empty(len(values), dtype=object)
+    mapped[:] = [table.get(v, np.nan) for v in values]
+    return mapped[codes]
+
+
+def _row_keys(*factorized: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    """One integer per row, equal where the rows' values are all equal (``None``: unknown)."""
+    key = None
+    for found in factorized:
+        if found is None:
+            return None
+        codes, uniques = found
+        key = codes.astype(np.int64) if key is None else key * len(uniques) + codes
+        if len(uniques) and key.max(initial=0) > 2**52:  # too many combinations to count
+            return None
+    return key
 
 
 def _where(rows: list[int | None], features: bool) -> str:
@@ -118,12 +152,15 @@ def validate(raw: RawClaims, path: str, ref: Reference, problems: list[Problem],
     n = len(c)
     lines = c["ligne"]
     # rows and features that name the uncovered area, not a CPTS
-    no_cpts = (_unique_map(c["cpts_nom"], is_no_cpts).to_numpy(dtype=bool)
-               | _unique_map(c["cpts_id"], is_no_cpts).to_numpy(dtype=bool)
-               | _unique_map(c["stage"], lambda s: isinstance(s, str) and is_no_cpts(s))
-               .to_numpy(dtype=bool)) if n else np.zeros(0, dtype=bool)
+    f_nom, f_id, f_stage = (_factorize(c[col]) for col in ("cpts_nom", "cpts_id", "stage"))
+    no_cpts = (_unique_map(c["cpts_nom"], is_no_cpts, f_nom).to_numpy(dtype=bool)
+               | _unique_map(c["cpts_id"], is_no_cpts, f_id).to_numpy(dtype=bool)
+               | _unique_map(c["stage"], lambda s: isinstance(s, str) and is_no_cpts(s),
+                             f_stage).to_numpy(dtype=bool)) if n else np.zeros(0, dtype=bool)
     # stages, once per label
-    stage = _unique_map(c["stage"], normalise_stage).to_numpy(dtype=object)
+    stage = _unique_map(c["stage"], normalise_stage, f_stage).to_numpy(dtype=object)
+    # rows alike for the checks of each CPTS: same identifier, name and stage (and dates)
+    row_key = None if raw.dated else _row_keys(f_id, f_nom, f_stage)
     # shared communes, once per value
     def share_of(value: object) -> bool | None:
         if isinstance(value, bool):
@@ -180,12 +217,14 @@ def validate(raw: RawClaims, path: str, ref: Reference, problems: list[Problem],
     claims = _drop_duplicates(per_row, path, problems, notices, features).reset_index(drop=True)
     date_names = {col: cols.get(_RAW_DATE[col], col) for col in raw.dated}
     name_of, stage_of, date_of = _per_cpts(per_row, path, problems, notices, features,
-                                           date_names)
+                                           date_names,
+                                           None if row_key is None else row_key[keep])
     ids = claims["cpts_id"]
+    id_codes, id_values = pd.factorize(ids)  # each CPTS's name and stage once, not per row
     out = pd.DataFrame({
         "cpts_id": ids.astype(object),
-        "cpts_nom": ids.map(name_of).astype(object),
-        "stade": ids.map(stage_of).astype(object),
+        "cpts_nom": pd.Series(_per_value(id_codes, id_values, name_of), dtype=object),
+        "stade": pd.Series(_per_value(id_codes, id_values, stage_of), dtype=object),
         "code": claims["code"].astype(object),
         "partage": claims["partage"].astype(bool),
         "ligne": claims["ligne"],
@@ -325,12 +364,42 @@ def _groups_of_two(frame: pd.DataFrame, key: str, *, full: pd.DataFrame | None =
 
 
 def _per_cpts(claims: pd.DataFrame, path: str, problems: list[Problem], notices: list[Notice],
-              features: bool, date_names: dict[str, str] | None = None
+              features: bool, date_names: dict[str, str] | None = None,
+              row_key: np.ndarray | None = None
               ) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, object]]]:
     """The name, stage and dates of each CPTS, checked over all its rows.
 
     ``date_names`` gives the source's name of each date column, for messages.
+
+    Checked first on the first row of each distinct combination of identifier, name, stage and
+    dates (a few per CPTS, where a national registry has 30,000 rows): each CPTS gets the same
+    name, stage and dates and the same warnings from them as from every row. Only when that
+    finds a problem are all the rows looked at again, for messages listing every row.
+    ``row_key`` (one integer per row, equal for rows alike) saves comparing the columns.
     """
+    if row_key is not None:
+        reduced = claims.iloc[np.sort(np.unique(row_key, return_index=True)[1])]
+    else:
+        keys = ["cpts_id", "nom", "stage", "label",
+                *(c for c, _, _ in STEPS if c in claims.columns)]
+        try:
+            reduced = claims.drop_duplicates(keys)
+        except TypeError:  # unhashable cells (lists from JSON)
+            reduced = claims
+    if len(reduced) < len(claims):
+        found: list[Problem] = []
+        warned: list[Notice] = []
+        out = _per_cpts_rows(reduced, path, found, warned, features, date_names)
+        if not found:
+            notices.extend(warned)
+            return out
+    return _per_cpts_rows(claims, path, problems, notices, features, date_names)
+
+
+def _per_cpts_rows(claims: pd.DataFrame, path: str, problems: list[Problem],
+                   notices: list[Notice], features: bool, date_names: dict[str, str] | None
+                   ) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, object]]]:
+    """:func:`_per_cpts` over the rows of ``claims``."""
     rows = claims
     ids = rows["cpts_id"]
     named = rows["nom"].astype(str) != ids.astype(str)  # a row with only an id says nothing
