@@ -144,16 +144,15 @@ def store(key: str, registry: Registry) -> None:
             arrays[f"c{i}"] = values.fillna(-1).to_numpy(dtype=np.int64)
         elif col in registry.dated:
             arrays[f"c{i}"] = values.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=str)
-        else:  # text (missing cells as empty text)
-            text = values.to_numpy(dtype=object)
-            missing = pd.isna(values).to_numpy()
-            if missing.any():
-                text = text.copy()
-                text[missing] = ""
-            # each distinct text once (a national registry names 1,000 CPTS on 30,000 rows)
-            codes, uniques = pd.factorize(text)
+        else:  # text: each distinct value once (a national registry names 1,000 CPTS on
+            # 30,000 rows), missing cells as empty text
+            codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+            uniques = np.asarray(uniques, dtype=object)
+            if (codes < 0).any():
+                codes = np.where(codes < 0, len(uniques), codes)
+                uniques = np.append(uniques, "")
             arrays[f"c{i}"] = codes.astype(np.int32)
-            arrays[f"u{i}"] = np.asarray(uniques, dtype=object).astype(str)
+            arrays[f"u{i}"] = uniques.astype(str)
     names = registry.names.astype(object).where(registry.names.notna(), None)
     meta = {"columns": [str(c) for c in claims.columns], "source": registry.source,
             "warnings": list(registry.warnings), "remapped": registry.remapped,

@@ -14,8 +14,11 @@ column, value and what would be accepted; see :mod:`~cpts_geo.registry.validate`
 from __future__ import annotations
 
 import codecs
+import contextlib
+import gc
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -113,10 +116,28 @@ def read_registry(path: str | os.PathLike[str], reference: Reference, *,
         cached = registry_cache.load(key)
         if cached is not None:
             return cached
-        registry = _read(path, reference, sheet, label, fmt)
+        with _collector_paused():
+            registry = _read(path, reference, sheet, label, fmt)
         registry_cache.store(key, registry)
         return registry
     return _read(path, reference, sheet, label, fmt)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a table is read.
+
+    Reading 30,000 rows makes some 200,000 short-lived lists and tuples, none of them in a
+    cycle; the collections their creation triggers walk every object of the process for
+    nothing (about 5 % of a national registry's first read).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _read(path: Path, reference: Reference, sheet: str | int | None, label: str,
