@@ -427,7 +427,8 @@ def _conflicts(units: Units, registry: RegistryView, ppos: np.ndarray, ppart: np
     for cid in sorted(by_cpts):
         found = sorted(by_cpts[cid], key=lambda u: units.codes[u])
         c = first[cid]
-        rows.append({"cpts_id": cid, "cpts_nom": registry.names[c], "stade": registry.stages[c],
+        rows.append({"cpts_id": cid, "cpts_nom": str(registry.names[c]),
+                     "stade": str(registry.stages[c]),
                      "codes": units.code_list(found),
                      "communes": [str(x) for x in units.names[found].tolist()],
                      "population": int(units.population[found].sum())})
