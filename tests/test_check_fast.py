@@ -67,6 +67,7 @@ ACCEPTED = {
                       "Estérel;06138;\n;;\n",
     "stage-on-one-row.csv": "cpts_nom;stade;code_insee\nE;ACI signé;06079\nE;;06138\n",
     "id-only.csv": "cpts_id;code_commune\nP-1;06079\nP-1;2A004\n",
+    "ragged.csv": "cpts_nom;code_insee\nE;06079;x\nE\t;06138\nE;13201;;\n",
 }
 REJECTED = {
     "former-code.csv": "cpts_nom;code_insee\nGuil;05120\n",
@@ -84,7 +85,6 @@ REJECTED = {
     "dates.csv": "cpts_nom;date_aci;code_insee\nE;01/02/2024;06079\n",
     "list-in-cell.csv": "cpts_nom;code_insee\nE;06079, 06138\n",
     "number-code.csv": "cpts_nom;code_insee\nE;6079\n",
-    "ragged.csv": "cpts_nom;code_insee\nE;06079;x\n",
     "json.json": '{"cpts": []}',
 }
 
@@ -114,6 +114,32 @@ def test_the_lean_reader_leaves_the_rest_to_the_full_reader(tmp_path, ref, name)
     text = REJECTED[name]
     path = _write(tmp_path / name, *(text if isinstance(text, tuple) else (text,)))
     assert read_project(path, set(ref.finest.index)) is None, name
+
+
+def _workbook(path: Path, *sheets: list[list[object]]) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for i, rows in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet(f"Feuille{i + 1}")
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_the_lean_reader_reads_a_plain_workbook_as_the_full_reader(tmp_path, ref):
+    plain = [["Nom CPTS", "Code INSEE", "Statut"], ["CPTS Estérel", "06079", "ACI signé"],
+             ["CPTS Estérel", 13201, "ACI signé"], [None, None, None], ["CPTS Estérel", "2A004"]]
+    path = _workbook(tmp_path / "projet.xlsx", plain)
+    quick = read_project(path, set(ref.finest.index))
+    assert quick is not None and quick.codes == ("06079", "13201", "2A004")
+    _same_as_full(path, ref)
+    # a code that lost its leading zero in Excel, or a second sheet with a table: full reader
+    lost = _workbook(tmp_path / "zero.xlsx", [["cpts_nom", "code_insee"], ["E", 6079]])
+    assert read_project(lost, set(ref.finest.index)) is None
+    two = _workbook(tmp_path / "two.xlsx", plain, plain)
+    assert read_project(two, set(ref.finest.index)) is None
 
 
 @pytest.mark.parametrize("path", sorted(BAD.iterdir()), ids=lambda p: p.name)
@@ -212,11 +238,15 @@ def _run(cache: Path, *args: str) -> tuple[str, str]:
     return out.stdout, out.stderr
 
 
-@pytest.mark.parametrize("extra", [["--json"], []], ids=["json", "report"])
-def test_the_command_prints_the_same_on_both_paths_without_pandas(tmp_path, extra):
+@pytest.mark.parametrize(("extra", "kind"), [(["--json"], "csv"), ([], "csv"),
+                                             (["--json"], "xlsx")],
+                         ids=["json", "report", "xlsx"])
+def test_the_command_prints_the_same_on_both_paths_without_pandas(tmp_path, extra, kind):
     cache = tmp_path / "cache"
-    project = _write(tmp_path / "p.csv", "cpts_nom;code_insee\nMarseille;13201\n"
-                                         "Marseille;13202\nMarseille;06079\n")
+    rows = [["cpts_nom", "code_insee"], ["Marseille", "13201"], ["Marseille", "13202"],
+            ["Marseille", "06079"]]
+    project = (_write(tmp_path / "p.csv", "\n".join(";".join(r) for r in rows) + "\n")
+               if kind == "csv" else _workbook(tmp_path / "p.xlsx", rows))
     first, err1 = _run(cache, str(project), *extra)
     second, err2 = _run(cache, str(project), *extra)
     assert err1.splitlines()[-1] == "PANDAS 1"  # the full path (conflict: exit code 1)

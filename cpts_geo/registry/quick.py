@@ -1,4 +1,4 @@
-"""A lean reader for the common project file: one CPTS, one current code per row, in CSV.
+"""A lean reader for the common project file: one CPTS, one current code per row (CSV, XLSX).
 
 ``cpts-geo check`` reads a project of a few hundred rows; the full reader
 (:func:`~cpts_geo.registry.read_registry`) needs pandas, whose import alone costs more than the
@@ -8,7 +8,8 @@ anything else: the command then reads the file with the full reader, which resol
 former codes, reports problems and warnings. What it accepts, it reads as the full reader does
 (``tests/test_check_fast.py`` compares the two on a corpus of files).
 
-Accepted: a CSV file (UTF-8, with or without BOM) whose header has a code column, a CPTS name
+Accepted: a CSV file (UTF-8, with or without BOM) or the first sheet of an XLSX workbook (when
+no other sheet holds a table) whose header has a code column, a CPTS name
 and/or identifier column and optionally a stage and a shared-commune column (other columns are
 ignored, except those that resolve units or carry dates, which send the file to the full
 reader); every row names the same CPTS and one current finest unit code (a commune, or an
@@ -26,7 +27,7 @@ from ..errors import ValidationError
 from ..reference.codes import format_code
 from .columns import fold_column, locate_header, match_columns
 from .formats import sniff_format
-from .records import SHARE_FALSE, SHARE_TRUE, is_no_cpts
+from .records import SHARE_FALSE, SHARE_TRUE, cell, is_no_cpts
 from .stages import normalise_stage
 from .text import read_csv_rows
 
@@ -54,8 +55,30 @@ def _share(value: str) -> bool | None:
     return False if folded in SHARE_FALSE else None
 
 
+def _rows(path: Path) -> list[list[str]] | None:
+    """The file's rows as stripped text, as the full reader sees them (``None``: not for us)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    fmt = sniff_format(path, raw[:4096])
+    warnings: list[str] = []
+    try:
+        if fmt == "csv" and b"\x00" not in raw[:4096]:
+            rows = [[c.strip() for c in r] for r in read_csv_rows(raw, str(path), warnings)]
+        elif fmt == "xlsx":
+            from .xlsx import read_xlsx_rows
+
+            rows = [[cell(v) for v in r] for r in read_xlsx_rows(path, None, warnings)]
+        else:
+            return None
+    except ValidationError:
+        return None
+    return None if warnings else rows
+
+
 def read_project(path: str | Path, finest: Container[str]) -> QuickProject | None:
-    """Read a plain one-CPTS project CSV, or ``None`` when the full reader is needed.
+    """Read a plain one-CPTS project file, or ``None`` when the full reader is needed.
 
     Parameters
     ----------
@@ -79,26 +102,15 @@ def read_project(path: str | Path, finest: Container[str]) -> QuickProject | Non
     >>> read_project(f, set(ref.finest.index)) is None
     True
     """
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError:
+    rows = _rows(Path(path))
+    if rows is None:
         return None
-    if sniff_format(path, raw[:4096]) != "csv" or b"\x00" in raw[:4096]:
-        return None
-    warnings: list[str] = []
-    try:
-        rows = read_csv_rows(raw, str(path), warnings)
-    except ValidationError:
-        return None
-    if warnings:
-        return None
-    while rows and not any(c.strip() for c in rows[-1]):
+    while rows and not any(rows[-1]):
         rows.pop()
-    h = locate_header([[c.strip() for c in r] for r in rows[:15]])
+    h = locate_header(rows[:15])
     if h is None:
         return None
-    header = [c.strip() for c in rows[h]]
+    header = rows[h]
     cols = match_columns(header)
     if cols.code is None or (cols.name is None and cols.cid is None) or any(
             getattr(cols, role) is not None for role in _FULL_READER_ROLES):
@@ -109,9 +121,7 @@ def read_project(path: str | Path, finest: Container[str]) -> QuickProject | Non
     codes: list[str] = []
     shares: list[bool] = []
     for r in rows[h + 1:]:
-        if len(r) != width:
-            return None
-        cells = [c.strip() for c in r]
+        cells = r if len(r) == width else (r + [""] * (width - len(r)))[:width]
         if not any(cells):
             continue
 
