@@ -282,15 +282,17 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
     """
     if at is None and sheet is None and project_sheet is None and not verbose:
         # a registry checked before and a plain project file: read from the cache, no pandas
-        from .analysis.check_fast import quick_check
+        from .analysis.check_core import run_check
+        from .analysis.check_fast import quick_inputs
 
-        quick = quick_check(project, registry, data, revise)
+        quick = quick_inputs(project, registry, data)
         if quick is not None:
-            result, view = quick
+            units, view, project_input = quick
             if not as_json and registry is not None and view.warnings:
                 click.echo(f"Warning: the registry {view.source} has {len(view.warnings)} "
                            "warning(s) (-v to list them)", err=True)
-            _check_out(result, as_json, (), view.warnings, None)
+            _check_out(run_check(units, view, project_input, revises=revise), as_json, (),
+                       view.warnings, None)
             return
     from .analysis.check import check_project, remember
     from .registry import read_registry

@@ -15,6 +15,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -259,3 +260,34 @@ def test_the_command_prints_the_same_on_both_paths_without_pandas(tmp_path, extr
     # with -v, --at or a sheet the full path is taken
     _, err3 = _run(cache, str(project), "-v", *extra)
     assert err3.splitlines()[-1] == "PANDAS 1"
+
+
+def test_a_revision_of_no_cpts_says_the_same_on_both_paths(tmp_path):
+    """The registry's warning line comes before the error, on the quick path too."""
+    registry = tmp_path / "registre.csv"
+    registry.write_bytes(default_registry_path().read_bytes())  # it has two warnings
+    project = _write(tmp_path / "p.csv", PLAIN)
+    args = (str(project), "--registry", str(registry))
+    _run(tmp_path / "cache", *args)  # the full path, which stores the view
+    quick = _run(tmp_path / "cache", *args, "--revise", "PACA-999")
+    full = _run(tmp_path / "other-cache", *args, "--revise", "PACA-999")
+    assert quick[1].splitlines()[-1] == "NO-PANDAS 2" and full[1].splitlines()[-1] == "PANDAS 2"
+    assert quick[1].splitlines()[:-1] == full[1].splitlines()[:-1]
+    assert "has 2 warning(s)" in quick[1] and "--revise 'PACA-999'" in quick[1]
+    assert quick[0] == full[0] == ""
+
+
+def test_the_tables_key_sees_an_edit_that_keeps_the_modification_time(tmp_path):
+    from cpts_geo.reference.tables_cache import tables_key
+
+    csv = tmp_path / "population" / "communes-2026.csv"
+    csv.parent.mkdir()
+    csv.write_text("code,population\n06079,21640\n", encoding="utf-8")
+    before = tables_key(tmp_path)
+    st = csv.stat()
+    time.sleep(0.05)  # file times come from a coarse clock: let it move on
+    csv.write_text("code,population\n06079,99999\n", encoding="utf-8")  # same size
+    os.utime(csv, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = csv.stat()
+    assert after.st_mtime_ns == st.st_mtime_ns and after.st_ctime_ns != st.st_ctime_ns
+    assert tables_key(tmp_path) != before

@@ -35,7 +35,8 @@ from ..reference.store import (
 )
 from .check_core import ProjectCheck, ProjectInput, RegistryView, Units, run_check
 
-__all__ = ["KEEP_UNITS", "UNIT_ARRAYS", "quick_check", "read_units", "read_view", "registry_key",
+__all__ = ["KEEP_UNITS", "UNIT_ARRAYS", "quick_check", "quick_inputs", "read_units", "read_view",
+           "registry_key",
            "save_units",
            "save_view", "units_path", "view_path"]
 
@@ -170,9 +171,12 @@ def _zone_polygons(geometry_checksum: str) -> Callable[[str], ZonePolygons]:
     return get
 
 
-def quick_check(project: Path, registry: Path | None, data: Path | None,
-                revise: str | None = None) -> tuple[ProjectCheck, RegistryView] | None:
-    """Check ``project`` from the cache alone, or ``None`` when the full path is needed.
+def quick_inputs(project: Path, registry: Path | None, data: Path | None
+                 ) -> tuple[Units, RegistryView, ProjectInput] | None:
+    """The inputs of :func:`~cpts_geo.analysis.check_core.run_check`, read from the cache alone.
+
+    ``None`` when the full path is needed (see the module docstring). The polygons of the
+    project's zones are loaded here: the check itself then reads nothing more.
 
     Parameters
     ----------
@@ -182,6 +186,59 @@ def quick_check(project: Path, registry: Path | None, data: Path | None,
         The registry file (``None``: the embedded default registry).
     data
         The reference data directory (``--data``), found as :func:`load_reference` finds it.
+
+    Examples
+    --------
+    >>> quick_inputs(tmp / "absent.csv", None, ref.root) is None
+    True
+    """
+    from ..reference.locate import arrondissement_layer, commune_layer, locate_data
+    from ..reference.store import remembered_digest
+    from ..reference.tables_cache import stored_checksum
+    from ..registry.formats import default_registry_path
+    from ..registry.quick import read_project
+
+    try:
+        root = locate_data(data)
+    except CptsGeoError:
+        return None  # the full path says what is wrong
+    tables = stored_checksum(root)
+    geometry = remembered_digest([commune_layer(root), arrondissement_layer(root)])
+    if tables is None or geometry is None:
+        return None
+    units = read_units(units_path(tables, geometry), _zone_polygons(geometry))
+    if units is None:
+        return None
+    position = units.position()
+    found = read_project(project, position)  # before the registry: a project it does not
+    if found is None:  # take costs nothing more
+        return None
+    try:
+        key = registry_key(registry if registry is not None else default_registry_path(),
+                            None, tables)
+    except OSError:
+        return None
+    view = read_view(view_path(key)) if key is not None else None
+    if view is None:
+        return None
+    pos = np.asarray([position[c] for c in found.codes], dtype=np.int64)
+    try:
+        for zone in dict.fromkeys(units.zone[pos].tolist()):
+            units.zone_polygons(str(zone))  # every polygon the check may read is there
+    except _Unavailable:
+        return None
+    return units, view, ProjectInput(found.cpts_id, found.cpts_nom, pos,
+                                     np.asarray(found.partage, dtype=bool))
+
+
+def quick_check(project: Path, registry: Path | None, data: Path | None,
+                revise: str | None = None) -> tuple[ProjectCheck, RegistryView] | None:
+    """Check ``project`` from the cache alone, or ``None`` when the full path is needed.
+
+    Parameters
+    ----------
+    project, registry, data
+        As for :func:`quick_inputs`.
     revise
         As ``check --revise``.
 
@@ -202,40 +259,8 @@ def quick_check(project: Path, registry: Path | None, data: Path | None,
     >>> fast.to_dict() == check_project(read_registry(f, ref), reg, ref).to_dict()
     True
     """
-    from ..reference.locate import arrondissement_layer, commune_layer, locate_data
-    from ..reference.store import remembered_digest
-    from ..reference.tables_cache import stored_checksum
-    from ..registry.formats import default_registry_path
-    from ..registry.quick import read_project
-
-    try:
-        root = locate_data(data)
-    except CptsGeoError:
-        return None  # the full path says what is wrong
-    tables = stored_checksum(root)
-    geometry = remembered_digest([commune_layer(root), arrondissement_layer(root)])
-    if tables is None or geometry is None:
+    inputs = quick_inputs(project, registry, data)
+    if inputs is None:
         return None
-    try:
-        key = registry_key(registry if registry is not None else default_registry_path(),
-                            None, tables)
-    except OSError:
-        return None
-    view = read_view(view_path(key)) if key is not None else None
-    if view is None:
-        return None
-    units = read_units(units_path(tables, geometry), _zone_polygons(geometry))
-    if units is None:
-        return None
-    found = read_project(project, units.position())
-    if found is None:
-        return None
-    position = units.position()
-    pos = np.asarray([position[c] for c in found.codes], dtype=np.int64)
-    try:
-        result = run_check(units, view, ProjectInput(found.cpts_id, found.cpts_nom, pos,
-                                                     np.asarray(found.partage, dtype=bool)),
-                           revises=revise)
-    except _Unavailable:
-        return None
-    return result, view
+    units, view, project_input = inputs
+    return run_check(units, view, project_input, revises=revise), view

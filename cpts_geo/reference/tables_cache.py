@@ -4,8 +4,9 @@ Loading the reference data means reading some 40,000 rows of CSV (communes, arro
 former communes, the crosswalk) and preparing them: a tenth of a second that every command
 paid. The prepared tables are stored in the cache directory
 (:func:`cpts_geo.reference.geometry.cache_directory`) as plain arrays (``numpy.savez``, no
-pickle), keyed by the data directory, the name, size, modification time and inode of each of
-its ``population/*.csv`` files and the tool's version: any change to a file reads it again.
+pickle), keyed by the data directory, the name, size, modification and change times and inode
+of each of its ``population/*.csv`` files (an edit that puts the old modification time back
+still changes the change time) and the tool's version: any change to a file reads it again.
 The checksum of the tables (:attr:`Reference.tables_checksum`, the key of the registry cache)
 is stored with them, so it is not computed again either.
 """
@@ -50,7 +51,8 @@ def tables_key(root: Path) -> str | None:
     try:
         for path in sorted((root / "population").glob("*.csv")):
             st = path.stat()
-            digest.update(f"\0{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}".encode())
+            digest.update(f"\0{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
+                          f"\0{st.st_ino}".encode())
     except OSError:
         return None
     return digest.hexdigest()[:40]
