@@ -288,9 +288,8 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
         quick = quick_inputs(project, registry, data)
         if quick is not None:
             units, view, project_input = quick
-            if not as_json and registry is not None and view.warnings:
-                click.echo(f"Warning: the registry {view.source} has {len(view.warnings)} "
-                           "warning(s) (-v to list them)", err=True)
+            if not as_json and registry is not None:
+                _registry_warnings(view.source, view.warnings)
             _check_out(run_check(units, view, project_input, revises=revise), as_json, (),
                        view.warnings, None)
             return
@@ -306,9 +305,8 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
         _warn(proj.notices or proj.warnings, verbose)
         if verbose:
             _warn(dated.notices or dated.warnings, True)
-        elif registry is not None and dated.warnings:
-            click.echo(f"Warning: the registry {dated.source} has {len(dated.warnings)} "
-                       "warning(s) (-v to list them)", err=True)
+        elif registry is not None:
+            _registry_warnings(dated.source, dated.warnings)
     result = check_project(proj, dated, ref, revises=revise)
     if at is None:
         remember(registry, sheet, reg, ref)  # the next check of a project takes the quick path
@@ -316,6 +314,13 @@ def check(project: Path, registry: Path | None, sheet: str | None, project_sheet
         if not as_json:
             click.echo(f"Registre tel qu'au {at:%d/%m/%Y} : {len(dated)} CPTS ({dated.source})")
     _check_out(result, as_json, proj.warnings, dated.warnings, at, ref)
+
+
+def _registry_warnings(source: str, warnings: Any) -> None:
+    """The one line ``check`` prints about the registry's own warnings (none: nothing)."""
+    if warnings:
+        click.echo(f"Warning: the registry {source} has {len(warnings)} warning(s) "
+                   "(-v to list them)", err=True)
 
 
 def _check_out(result: Any, as_json: bool, warnings: Any, registry_warnings: Any, at: Any,

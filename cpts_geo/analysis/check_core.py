@@ -419,20 +419,18 @@ def _conflicts(units: Units, registry: RegistryView, ppos: np.ndarray, ppart: np
     k = where[epos]
     hit = k >= 0
     hit[hit] = ~(ppart[k[hit]] & epart[hit])
-    by_cpts: dict[str, list[int]] = {}
+    by_cpts: dict[int, list[int]] = {}
     for c, u in zip(ecpts[hit].tolist(), epos[hit].tolist(), strict=True):
-        by_cpts.setdefault(str(registry.ids[c]), []).append(u)
-    first = {str(registry.ids[c]): c for c in ecpts[hit].tolist()}
+        by_cpts.setdefault(c, []).append(u)
     rows = []
-    for cid in sorted(by_cpts):
-        found = sorted(by_cpts[cid], key=lambda u: units.codes[u])
-        c = first[cid]
-        rows.append({"cpts_id": cid, "cpts_nom": str(registry.names[c]),
+    for c, claimed in by_cpts.items():
+        found = sorted(claimed, key=lambda u: units.codes[u])
+        rows.append({"cpts_id": str(registry.ids[c]), "cpts_nom": str(registry.names[c]),
                      "stade": str(registry.stages[c]),
                      "codes": units.code_list(found),
                      "communes": [str(x) for x in units.names[found].tolist()],
                      "population": int(units.population[found].sum())})
-    rows.sort(key=lambda r: (-r["population"], r["cpts_id"]))
+    rows.sort(key=lambda r: (-r["population"], r["cpts_id"]))  # identifiers are unique
     return tuple(rows)
 
 

@@ -155,17 +155,16 @@ class _Unavailable(Exception):
 
 
 def _zone_polygons(geometry_checksum: str) -> Callable[[str], ZonePolygons]:
-    from ..reference.store import zone_polygons_path
-    from ..reference.zones import ZONE_CRS
+    from ..reference.store import read_zone_polygons
 
     loaded: dict[str, ZonePolygons] = {}
 
     def get(zone: str) -> ZonePolygons:
         if zone not in loaded:
-            arrays = read_arrays(zone_polygons_path(geometry_checksum, zone))
-            if arrays is None or "codes" not in arrays:
+            found = read_zone_polygons(geometry_checksum, zone)
+            if found is None:
                 raise _Unavailable(zone)
-            loaded[zone] = ZonePolygons(arrays.pop("codes"), ZONE_CRS[zone], arrays=arrays)
+            loaded[zone] = found
         return loaded[zone]
 
     return get

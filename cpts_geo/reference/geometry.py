@@ -31,6 +31,7 @@ from .store import (
     read_arrays,
     read_geometries,
     read_texts,
+    read_zone_polygons,
     remembered_digest,
     save_arrays,
     save_geometries,
@@ -78,15 +79,12 @@ def zone_polygons(ref: Reference, zone: str) -> ZonePolygons:
     >>> len(zone_polygons(ref, "974")), zone_polygons(ref, "974").crs
     (24, 'EPSG:2975')
     """
-    path = zone_polygons_path(input_checksum(ref), zone)
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-            index = pd.Index(arrays.pop("codes").astype(object), name="code")
-            return ZonePolygons(index, ZONE_CRS[zone], arrays=arrays)
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable: rebuilt below
+    checksum = input_checksum(ref)
+    found = read_zone_polygons(checksum, zone)
+    if found is not None:
+        found.index = pd.Index(found.index.astype(object), name="code")
+        return found
+    path = zone_polygons_path(checksum, zone)  # missing or unreadable: rebuilt
     series = _build_zone(ref, zone)
     geoms = np.asarray(series.array, dtype=object)
     save_geometries(path, series.index, geoms)

@@ -33,6 +33,7 @@ __all__ = [
     "read_arrays",
     "read_geometries",
     "read_texts",
+    "read_zone_polygons",
     "remembered_digest",
     "save_arrays",
     "save_geometries",
@@ -432,6 +433,24 @@ def zone_polygons_path(checksum: str, zone: str) -> Path:
     'units-v2-abababababababababab-974.npz'
     """
     return cache_directory() / f"units-{CACHE_FORMAT}-{checksum[:20]}-{zone}.npz"
+
+
+def read_zone_polygons(checksum: str, zone: str) -> ZonePolygons | None:
+    """The cached polygons of ``zone`` (see :func:`zone_polygons_path`), ``None`` if unreadable.
+
+    Their ``index`` is the array of unit codes, in the order of the polygons.
+
+    Examples
+    --------
+    >>> read_zone_polygons("0" * 64, "974") is None
+    True
+    """
+    from .zones import ZONE_CRS
+
+    arrays = read_arrays(zone_polygons_path(checksum, zone))
+    if arrays is None or "codes" not in arrays:
+        return None
+    return ZonePolygons(arrays.pop("codes"), ZONE_CRS[zone], arrays=arrays)
 
 
 def layer_stamp(paths: Sequence[Path | None]) -> str:

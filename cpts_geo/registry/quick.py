@@ -25,9 +25,9 @@ from pathlib import Path
 
 from ..errors import ValidationError
 from ..reference.codes import format_code
-from .columns import fold_column, locate_header, match_columns
+from .columns import locate_header, match_columns
 from .formats import sniff_format
-from .records import SHARE_FALSE, SHARE_TRUE, cell, is_no_cpts
+from .records import cell, is_no_cpts, share_value
 from .stages import normalise_stage
 from .text import read_csv_rows
 
@@ -46,13 +46,6 @@ class QuickProject:
     cpts_nom: str
     codes: tuple[str, ...]
     partage: tuple[bool, ...]
-
-
-def _share(value: str) -> bool | None:
-    folded = fold_column(value)
-    if folded in SHARE_TRUE:
-        return True
-    return False if folded in SHARE_FALSE else None
 
 
 def _rows(path: Path) -> list[list[str]] | None:
@@ -135,7 +128,7 @@ def read_project(path: str | Path, finest: Container[str]) -> QuickProject | Non
         stage = at(cols.stage)
         if stage:
             stages.add(stage)
-        share = _share(at(cols.share))
+        share = share_value(at(cols.share))
         if share is None:
             return None
         codes.append(code)

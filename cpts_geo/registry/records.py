@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 from ..reference.codes import format_code
 from ..reference.names import fold_words
+from .columns import fold_column
 
 __all__ = [
     "RAW_COLUMNS",
@@ -56,6 +57,22 @@ NO_CPTS_PHRASES = ("hors cpts", "sans cpts", "aucune cpts", "pas de cpts", "abse
                    "no cpts", "not covered", "uncovered")
 _NO_CPTS = re.compile(r"(?:^| )(?:" + "|".join(re.escape(p) for p in NO_CPTS_PHRASES)
                       + r")(?: |$)")
+
+
+def share_value(value: object) -> bool | None:
+    """What a shared-commune cell says: ``True``, ``False``, or ``None`` (not understood).
+
+    Examples
+    --------
+    >>> [share_value(v) for v in ("Infra", "", "non", True, "peut-être")]
+    [True, False, False, True, None]
+    """
+    if isinstance(value, bool):
+        return value
+    folded = fold_column(value)
+    if folded in SHARE_TRUE:
+        return True
+    return False if folded in SHARE_FALSE else None
 
 
 def is_no_cpts(name: object) -> bool:

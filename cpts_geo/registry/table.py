@@ -131,9 +131,7 @@ def _read_body(body: list[list[Any]], first_row: int, header: list[str], cols: C
     line = np.arange(first_row, first_row + n, dtype=np.int64)
     texts: dict[int, np.ndarray] = {}
     blanks: dict[int, np.ndarray] = {}
-    none = np.zeros(n, dtype=bool)
     every = np.ones(n, dtype=bool)
-
     empty = np.full(n, "", dtype=object)  # a column the table lacks (never written to)
 
     def column(idx: int | None, *, keep: bool = False) -> np.ndarray:
@@ -158,7 +156,7 @@ def _read_body(body: list[list[Any]], first_row: int, header: list[str], cols: C
         return blanks[idx]
 
     cid, name = column(cols.cid), column(cols.name)
-    nonempty = none.copy()
+    nonempty = np.zeros(n, dtype=bool)
     for j in range(width):
         nonempty |= ~blank(j)
     nameless = nonempty & blank(cols.cid) & blank(cols.name)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,14 +31,13 @@ from .columns import fold_column
 from .dates import STEPS, parse_date
 from .model import Registry
 from .records import (
-    SHARE_FALSE,
-    SHARE_TRUE,
     SHOWN,
     RawClaims,
     Record,
     is_no_cpts,
     records_to_raw,
     rows_text,
+    share_value,
 )
 from .resolve import resolve_units
 from .stages import STAGES, normalise_stage
@@ -100,13 +99,6 @@ def _unique_map(values: pd.Series, func: object,
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
-def _per_value(codes: np.ndarray, values: Any, table: dict[str, str]) -> np.ndarray:
-    """``Series.map(table)`` of the rows, from their codes among the distinct ``values``."""
-    mapped = np.empty(len(values), dtype=object)
-    mapped[:] = [table.get(v, np.nan) for v in values]
-    return mapped[codes]
-
-
 def _row_keys(*factorized: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
     """One integer per row, equal where the rows' values are all equal (``None``: unknown)."""
     key = None
@@ -162,15 +154,7 @@ def validate(raw: RawClaims, path: str, ref: Reference, problems: list[Problem],
     # rows alike for the checks of each CPTS: same identifier, name and stage (and dates)
     row_key = None if raw.dated else _row_keys(f_id, f_nom, f_stage)
     # shared communes, once per value
-    def share_of(value: object) -> bool | None:
-        if isinstance(value, bool):
-            return value
-        folded = fold_column(value)
-        if folded in SHARE_TRUE:
-            return True
-        return False if folded in SHARE_FALSE else None
-
-    share = _unique_map(c["partage"], share_of).to_numpy(dtype=object)
+    share = _unique_map(c["partage"], share_value).to_numpy(dtype=object)
     for i in np.flatnonzero(pd.isna(share) & ~no_cpts):
         problems.append(Problem(path, "unrecognised value for a shared commune: write 'infra' "
                                 "(or 'oui') for a commune shared below commune level, or leave "
@@ -220,11 +204,11 @@ def validate(raw: RawClaims, path: str, ref: Reference, problems: list[Problem],
                                            date_names,
                                            None if row_key is None else row_key[keep])
     ids = claims["cpts_id"]
-    id_codes, id_values = pd.factorize(ids)  # each CPTS's name and stage once, not per row
+    f_ids = _factorize(ids)  # each CPTS's name and stage looked up once, not per row
     out = pd.DataFrame({
         "cpts_id": ids.astype(object),
-        "cpts_nom": pd.Series(_per_value(id_codes, id_values, name_of), dtype=object),
-        "stade": pd.Series(_per_value(id_codes, id_values, stage_of), dtype=object),
+        "cpts_nom": _unique_map(ids, lambda i: name_of.get(i, np.nan), f_ids),
+        "stade": _unique_map(ids, lambda i: stage_of.get(i, np.nan), f_ids),
         "code": claims["code"].astype(object),
         "partage": claims["partage"].astype(bool),
         "ligne": claims["ligne"],
